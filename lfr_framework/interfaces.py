@@ -1,0 +1,100 @@
+"""The protocols that plugin components implement.
+
+A plugin registers a *factory* for each component (see :mod:`lfr_framework.hookspecs`);
+the core calls the factory with the validated options from the deployment file and
+then uses the object only through these protocols.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Protocol, runtime_checkable
+
+from lfr_framework.types import Alert, Candidate, Detection, Frame, Image, Templates
+
+
+@runtime_checkable
+class CameraSource(Protocol):
+    """A source of frames: a video file, a stream, a webcam, a folder of images, …"""
+
+    camera_id: str
+
+    def open(self) -> None:
+        """Open the source; raise :class:`~lfr_framework.errors.CameraError` naming it if it cannot."""
+
+    def read(self) -> Frame | None:
+        """Return the next frame, ``None`` at the end of a finite source.
+
+        Raise :class:`~lfr_framework.errors.CameraError` when a live source disconnects;
+        the pipeline reopens it with back-off.
+        """
+
+    def close(self) -> None:
+        """Release the source. Safe to call twice."""
+
+
+@runtime_checkable
+class Detector(Protocol):
+    """Finds faces in an image."""
+
+    name: str
+
+    def detect(self, image: Image) -> list[Detection]:
+        """Return every face found in ``image`` (BGR, uint8), in frame pixel coordinates."""
+
+
+@runtime_checkable
+class Recogniser(Protocol):
+    """Turns a detected face into an L2-normalised template for one model."""
+
+    model_id: str
+    dimension: int
+    default_threshold: float
+
+    def align(self, image: Image, detection: Detection) -> Image:
+        """Return the aligned face crop that :meth:`embed` expects."""
+
+    def embed(self, crops: Sequence[Image]) -> Templates:
+        """Return one L2-normalised ``float32`` template per aligned crop, batched."""
+
+
+@runtime_checkable
+class Matcher(Protocol):
+    """A 1:N index over one deployment's watchlist templates."""
+
+    def add(self, entry_id: str, templates: Templates) -> None:
+        """Add the templates of a watchlist entry (replacing any it had). Thread-safe."""
+
+    def remove(self, entry_id: str) -> bool:
+        """Remove an entry; return whether it was present. Thread-safe."""
+
+    def search(self, templates: Templates, k: int = 1) -> list[list[Candidate]]:
+        """For each query row, the best ``k`` entries by cosine similarity, best first."""
+
+    def __len__(self) -> int:
+        """The number of entries in the index."""
+
+    def destroy(self) -> None:
+        """Erase every template from memory; the matcher is empty afterwards."""
+
+
+@runtime_checkable
+class AlertSink(Protocol):
+    """Delivers alerts somewhere: a file, a callback, officers' phones, …"""
+
+    def emit(self, alert: Alert) -> None:
+        """Deliver one alert. Raising marks the delivery as failed; the pipeline goes on."""
+
+    def close(self) -> None:
+        """Flush and release resources."""
+
+
+@runtime_checkable
+class RetentionPolicy(Protocol):
+    """Says how long each kind of record may be kept (see docs/privacy-and-retention.md)."""
+
+    name: str
+
+    def max_age(self, record_kind: str) -> timedelta | None:
+        """The longest time a record of ``record_kind`` may be kept; ``None`` means not limited."""

@@ -1,0 +1,267 @@
+"""Plugin discovery and the typed facade the rest of the core calls instead of ``pm.hook``."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import logging
+import os
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Any
+
+import pluggy
+import pydantic
+
+from lfr_framework import hookspecs
+from lfr_framework.errors import PluginError
+from lfr_framework.events import (
+    BiometricDataDeleted,
+    DecisionRecorded,
+    DeploymentStateChanged,
+    HoldChanged,
+)
+from lfr_framework.interfaces import (
+    AlertSink,
+    CameraSource,
+    Detector,
+    Matcher,
+    Recogniser,
+    RetentionPolicy,
+)
+from lfr_framework.model_spec import ModelSpec
+from lfr_framework.models.store import ModelStore
+from lfr_framework.registry import ComponentRegistry, Registration
+from lfr_framework.types import Alert
+
+log = logging.getLogger(__name__)
+
+ENTRY_POINT_GROUP = "lfr"
+
+
+def _split_env(name: str) -> set[str] | None:
+    value = os.environ.get(name)
+    if value is None:
+        return None
+    return {item.strip() for item in value.split(",") if item.strip()}
+
+
+@dataclass(slots=True)
+class PluginInfo:
+    """What ``lfr plugins list`` shows about one loaded plugin."""
+
+    name: str
+    distribution: str
+    version: str
+    registers: dict[str, list[str]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class PluginLoadFailure:
+    """A plugin that could not be loaded, and why."""
+
+    name: str
+    distribution: str
+    message: str
+
+
+class PluginHost:
+    """Owns the pluggy manager, the component registries and the model declarations.
+
+    Construct with ``load_entry_points=False`` in tests and register plugin modules
+    explicitly with :meth:`register_plugin`, so a test never picks up whatever is installed.
+    """
+
+    def __init__(self, load_entry_points: bool = True) -> None:
+        self._pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
+        self._pm.add_hookspecs(hookspecs)
+        self.camera_sources: ComponentRegistry[CameraSource] = ComponentRegistry("camera_sources")
+        self.detectors: ComponentRegistry[Detector] = ComponentRegistry("detectors")
+        self.recognisers: ComponentRegistry[Recogniser] = ComponentRegistry("recognisers")
+        self.matchers: ComponentRegistry[Matcher] = ComponentRegistry("matchers")
+        self.alert_sinks: ComponentRegistry[AlertSink] = ComponentRegistry("alert_sinks")
+        self.retention_policies: ComponentRegistry[RetentionPolicy] = ComponentRegistry(
+            "retention_policies"
+        )
+        self.model_specs: list[ModelSpec] = []
+        self._model_owner: dict[str, str] = {}
+        self.plugins: dict[str, PluginInfo] = {}
+        self.failures: list[PluginLoadFailure] = []
+        if load_entry_points:
+            self.load_entry_points()
+
+    # -- loading --------------------------------------------------------------
+
+    def load_entry_points(self) -> None:
+        """Load every plugin of the ``lfr`` entry-point group allowed by the environment.
+
+        ``LFR_PLUGINS`` (comma-separated names) is an allow-list, ``LFR_DISABLE_PLUGINS``
+        a block-list. A plugin that fails is recorded in :attr:`failures` with one clear
+        message and logged once; the others still load.
+        """
+        allow = _split_env("LFR_PLUGINS")
+        block = _split_env("LFR_DISABLE_PLUGINS") or set()
+        entry_points = sorted(
+            importlib.metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda ep: ep.name
+        )
+        for ep in entry_points:
+            if (allow is not None and ep.name not in allow) or ep.name in block:
+                continue
+            dist_name = ep.dist.name if ep.dist is not None else "unknown distribution"
+            version = ep.dist.version if ep.dist is not None else "?"
+            try:
+                module = ep.load()
+            except Exception as exc:
+                self._fail(ep.name, dist_name, f"failed to import {ep.value}: "
+                           f"{type(exc).__name__}: {exc}")
+                continue
+            try:
+                self.register_plugin(module, name=ep.name, distribution=dist_name, version=version)
+            except PluginError as exc:
+                self._fail(ep.name, dist_name, str(exc))
+
+    def _fail(self, name: str, distribution: str, message: str) -> None:
+        failure = PluginLoadFailure(name, distribution, message)
+        self.failures.append(failure)
+        log.error("plugin %r from distribution %r not loaded: %s", name, distribution, message)
+
+    def register_plugin(
+        self,
+        plugin: ModuleType | object,
+        *,
+        name: str,
+        distribution: str = "(registered directly)",
+        version: str = "",
+    ) -> PluginInfo:
+        """Register one plugin object and collect what it registers.
+
+        All of a plugin's registrations are checked before any is kept, so a plugin that
+        registers a duplicate name is rejected whole with a ``PluginError`` naming it.
+        """
+        if name in self.plugins:
+            raise PluginError(f"a plugin called {name!r} is already registered")
+        self._pm.register(plugin, name=name)
+        try:
+            self._pm.check_pending()
+            info = self._collect(plugin, name, distribution, version)
+        except PluginError as exc:
+            self._pm.unregister(plugin, name=name)
+            raise PluginError(f"plugin {name!r} (distribution {distribution!r}): {exc}") from None
+        except pluggy.PluginValidationError as exc:
+            self._pm.unregister(plugin, name=name)
+            raise PluginError(
+                f"plugin {name!r} (distribution {distribution!r}) is not valid: {exc}"
+            ) from None
+        self.plugins[name] = info
+        return info
+
+    def _collect(self, plugin: object, name: str, distribution: str, version: str) -> PluginInfo:
+        info = PluginInfo(name=name, distribution=distribution, version=version)
+        pending: list[tuple[ComponentRegistry[Any], Registration]] = []
+        registries: list[tuple[str, ComponentRegistry[Any]]] = [
+            ("register_camera_sources", self.camera_sources),
+            ("register_detectors", self.detectors),
+            ("register_recognisers", self.recognisers),
+            ("register_matchers", self.matchers),
+            ("register_alert_sinks", self.alert_sinks),
+            ("register_retention_policies", self.retention_policies),
+        ]
+        for hook_name, registry in registries:
+            # Call this plugin's own implementation, so every registration is attributed to it.
+            impl = getattr(plugin, hook_name, None)
+            if impl is None:
+                continue
+            names_seen: set[str] = set()
+
+            def register(
+                component_name: str,
+                factory: Callable[..., Any],
+                options: type[pydantic.BaseModel] | None = None,
+                *,
+                _registry: ComponentRegistry[Any] = registry,
+                _seen: set[str] = names_seen,
+            ) -> None:
+                if component_name in _seen:
+                    raise PluginError(
+                        f"registers {_registry.kind[:-1]} {component_name!r} twice"
+                    )
+                _seen.add(component_name)
+                pending.append((_registry, Registration(
+                    _registry.kind, component_name, factory, options, name)))
+
+            self._call_plugin_hook(impl, name, hook_name, register)
+        models: list[ModelSpec] = []
+        model_impl = getattr(plugin, "register_models", None)
+        if model_impl is not None:
+            self._call_plugin_hook(model_impl, name, "register_models", models.append)
+        for spec in models:
+            owner = self._model_owner.get(spec.model_id)
+            if owner is not None:
+                raise PluginError(
+                    f"declares model {spec.model_id!r}, which plugin {owner!r} already declared"
+                )
+        for registry, registration in pending:
+            existing = registry.names()
+            if registration.name in existing:
+                other = registry.get(registration.name).plugin
+                raise PluginError(
+                    f"registers {registry.kind[:-1]} {registration.name!r}, "
+                    f"which plugin {other!r} already registered"
+                )
+        for registry, registration in pending:
+            registry.add(registration)
+            info.registers.setdefault(registry.kind, []).append(registration.name)
+        for spec in models:
+            self.model_specs.append(spec)
+            self._model_owner[spec.model_id] = name
+            info.registers.setdefault("models", []).append(spec.model_id)
+        return info
+
+    @staticmethod
+    def _call_plugin_hook(
+        impl: Callable[..., Any], plugin: str, hook: str, register: Callable[..., Any]
+    ) -> None:
+        try:
+            impl(register)
+        except PluginError:
+            raise
+        except Exception as exc:
+            raise PluginError(f"{hook} raised {type(exc).__name__}: {exc}") from exc
+
+    # -- facade ---------------------------------------------------------------
+
+    def model_store(self, home: Any = None) -> ModelStore:
+        """A model store over every model the loaded plugins declare."""
+        return ModelStore(self.model_specs, home=home)
+
+    def describe(self) -> list[PluginInfo]:
+        """The loaded plugins, sorted by name."""
+        return [self.plugins[n] for n in sorted(self.plugins)]
+
+    def alert_raised(self, alert: Alert) -> None:
+        """Tell every listening plugin that an alert was raised."""
+        self._notify("alert_raised", alert=alert)
+
+    def decision_recorded(self, event: DecisionRecorded) -> None:
+        """Tell every listening plugin that a decision was recorded or amended."""
+        self._notify("decision_recorded", event=event)
+
+    def biometric_data_deleted(self, event: BiometricDataDeleted) -> None:
+        """Tell every listening plugin that an item of biometric data was deleted."""
+        self._notify("biometric_data_deleted", event=event)
+
+    def hold_changed(self, event: HoldChanged) -> None:
+        """Tell every listening plugin that a hold was placed or released."""
+        self._notify("hold_changed", event=event)
+
+    def deployment_state_changed(self, event: DeploymentStateChanged) -> None:
+        """Tell every listening plugin that a deployment changed state."""
+        self._notify("deployment_state_changed", event=event)
+
+    def _notify(self, hook_name: str, **kwargs: Any) -> None:
+        hook = getattr(self._pm.hook, hook_name)
+        hook(**kwargs)
+
+    def plugin_names(self) -> Iterable[str]:
+        """Names of the registered plugins."""
+        return sorted(self.plugins)
