@@ -21,7 +21,7 @@ class CameraSource(Protocol):
     camera_id: str
 
     def open(self) -> None:
-        """Open the source; raise :class:`~lfr_framework.errors.CameraError` naming it if it cannot."""
+        """Open the source; raise ``CameraError`` naming the source if it cannot."""
 
     def read(self) -> Frame | None:
         """Return the next frame, ``None`` at the end of a finite source.

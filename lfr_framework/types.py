@@ -161,6 +161,7 @@ class PipelineCounters:
     faces_failed: int = 0
     alerts: int = 0
     alerts_suppressed: int = 0
+    alerts_undelivered: int = 0
     camera_outages: int = 0
 
     def as_dict(self) -> dict[str, int]:

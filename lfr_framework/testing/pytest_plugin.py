@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from lfr_framework.testing.photos import fetch_photos
+from lfr_framework.sample_photos import fetch_photos
 
 
 @pytest.fixture(scope="session")

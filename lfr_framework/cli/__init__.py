@@ -1,0 +1,60 @@
+"""The ``lfr`` command line."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+import click
+
+from lfr_framework import __version__
+from lfr_framework.cli.demo_cmd import demo
+from lfr_framework.cli.enrol_cmd import enrol
+from lfr_framework.cli.evaluate_cmd import evaluate
+from lfr_framework.cli.models_cmd import models
+from lfr_framework.cli.plugins_cmd import plugins
+from lfr_framework.cli.run_cmd import run
+from lfr_framework.errors import LFRError
+
+
+def configure_logging(verbose: int, log_file: Path | None) -> None:
+    """Log to stderr (and a file if asked); levels by ``-v``."""
+    level = logging.WARNING - 10 * min(verbose, 2)
+    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
+    if log_file is not None:
+        log_file.parent.mkdir(parents=True, exist_ok=True)
+        handlers.append(logging.FileHandler(log_file, encoding="utf-8"))
+    logging.basicConfig(
+        level=level, handlers=handlers, force=True,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="lfr")
+@click.option("-v", "--verbose", count=True, help="More log output (-v info, -vv debug).")
+@click.option("--log-file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the log to this file.")
+def cli(verbose: int, log_file: Path | None) -> None:
+    """LFR: authorised, watchlist-only Live Facial Recognition."""
+    configure_logging(verbose, log_file)
+
+
+for command in (demo, run, enrol, plugins, models, evaluate):
+    cli.add_command(command)
+
+
+def main() -> None:
+    """Entry point: domain errors become a one-line message and exit status 1."""
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except LFRError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)

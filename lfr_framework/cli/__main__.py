@@ -1,0 +1,5 @@
+"""``python -m lfr_framework.cli``."""
+
+from lfr_framework.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""The recognition pipeline: quality gate, tracker, best shot, runner."""

@@ -1,0 +1,105 @@
+"""A per-camera face tracker: links detections across frames so a person is one track."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import pydantic
+
+from lfr_framework.types import BoundingBox, Detection
+
+
+class TrackerSettings(pydantic.BaseModel):
+    """How detections are linked into tracks (``[tracker]`` in a deployment file)."""
+
+    model_config = pydantic.ConfigDict(extra="forbid")
+
+    min_iou: float = pydantic.Field(0.2, ge=0, le=1)
+    max_centre_shift: float = pydantic.Field(
+        1.0, ge=0, description="largest centre move between frames, in face heights"
+    )
+    max_age_s: float = pydantic.Field(1.0, gt=0, description="forget a track unseen this long")
+
+
+@dataclass(slots=True)
+class Track:
+    """One tracked face. Holds no image or template, only geometry and bookkeeping."""
+
+    track_id: int
+    box: BoundingBox
+    first_seen: datetime
+    last_seen: datetime
+    hits: int = 1
+    best_quality: float = -1.0
+    last_recognised_at: datetime | None = None
+    recognised_quality: float = -1.0
+    alerted_entries: set[str] = field(default_factory=set)
+
+
+class Tracker:
+    """Greedy IoU / centre-distance association of detections to live tracks."""
+
+    def __init__(self, settings: TrackerSettings) -> None:
+        self.settings = settings
+        self._tracks: dict[int, Track] = {}
+        self._next_id = 1
+        self.tracks_created = 0
+
+    @property
+    def live_tracks(self) -> list[Track]:
+        """Tracks still being followed."""
+        return list(self._tracks.values())
+
+    def update(self, detections: list[Detection], at: datetime) -> list[Track]:
+        """Assign each detection a track (new or continued), in the order given."""
+        self._expire(at)
+        pairs: list[tuple[float, int, int]] = []
+        for d_index, det in enumerate(detections):
+            for track in self._tracks.values():
+                score = self._affinity(track.box, det.box)
+                if score > 0:
+                    pairs.append((score, d_index, track.track_id))
+        pairs.sort(reverse=True)
+        assigned: dict[int, Track] = {}
+        used_tracks: set[int] = set()
+        for _, d_index, track_id in pairs:
+            if d_index in assigned or track_id in used_tracks:
+                continue
+            track = self._tracks[track_id]
+            track.box = detections[d_index].box
+            track.last_seen = at
+            track.hits += 1
+            assigned[d_index] = track
+            used_tracks.add(track_id)
+        result: list[Track] = []
+        for d_index, det in enumerate(detections):
+            existing = assigned.get(d_index)
+            if existing is None:
+                existing = Track(self._next_id, det.box, at, at)
+                self._tracks[existing.track_id] = existing
+                self._next_id += 1
+                self.tracks_created += 1
+            result.append(existing)
+        return result
+
+    def _affinity(self, previous: BoundingBox, current: BoundingBox) -> float:
+        iou = previous.iou(current)
+        if iou >= self.settings.min_iou:
+            return 1.0 + iou
+        (px, py), (cx, cy) = previous.centre, current.centre
+        scale = max(previous.height, current.height, 1.0)
+        shift = float(((px - cx) ** 2 + (py - cy) ** 2) ** 0.5) / scale
+        size_ratio = min(previous.height, current.height) / scale
+        if shift <= self.settings.max_centre_shift and size_ratio >= 0.5:
+            return 1.0 - shift / (self.settings.max_centre_shift + 1e-9) * 0.999
+        return 0.0
+
+    def _expire(self, at: datetime) -> None:
+        limit = self.settings.max_age_s
+        stale = [
+            tid for tid, t in self._tracks.items()
+            if (at - t.last_seen).total_seconds() > limit
+        ]
+        for tid in stale:
+            del self._tracks[tid]
