@@ -1,0 +1,40 @@
+# Two commands on a fresh machine: `make demo` and `make test`. Each installs what it needs.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.lfr-installed
+PLUGINS := $(sort $(wildcard plugins/*/pyproject.toml))
+EDITABLES := -e '.[imaging,plot,dev]' $(foreach p,$(PLUGINS),-e $(dir $(p)))
+PIP_INSTALL := $(if $(shell command -v uv 2>/dev/null),uv pip install --python $(BIN)/python,$(BIN)/python -m pip install --disable-pip-version-check -q)
+
+.PHONY: install demo test lint typecheck pytest bench bench-full clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml $(PLUGINS) $(wildcard api/pyproject.toml)
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(PIP_INSTALL) --config-settings editable_mode=compat $(EDITABLES)
+	touch $(STAMP)
+
+demo: install
+	$(BIN)/lfr demo
+
+lint: install
+	$(BIN)/ruff check .
+
+typecheck: install
+	$(BIN)/mypy --strict lfr_framework
+
+pytest: install
+	$(BIN)/python -m pytest -q
+
+test: lint typecheck pytest
+
+bench: install
+	$(BIN)/python -m benchmarks.run --fast
+
+bench-full: install
+	$(BIN)/python -m benchmarks.run --full
+
+clean:
+	rm -rf $(VENV) build *.egg-info
