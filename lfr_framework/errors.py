@@ -30,6 +30,11 @@ class ModelError(LFRError):
 class ModelNotAvailableError(ModelError):
     """The model is not in the local store; the message gives the command that fetches it."""
 
+    def __init__(self, message: str, *, model_id: str = "") -> None:
+        super().__init__(message)
+        #: The id of the model that is missing.
+        self.model_id = model_id
+
 
 class ModelHashMismatchError(ModelError):
     """A model file's sha256 differs from the pinned value; both hashes are in the message."""

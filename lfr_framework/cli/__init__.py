@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import logging
 import sys
 from pathlib import Path
@@ -43,6 +44,23 @@ def cli(verbose: int, log_file: Path | None) -> None:
 
 for command in (demo, run, enrol, plugins, models, evaluate):
     cli.add_command(command)
+
+
+def add_extension_commands(group: click.Group) -> None:
+    """Add commands that other distributions publish in the ``lfr_cli`` entry-point group
+    (the API adds ``serve``, ``node``, ``users``), so the core never imports them by name."""
+    for ep in sorted(importlib.metadata.entry_points(group="lfr_cli"), key=lambda e: e.name):
+        try:
+            command = ep.load()
+        except Exception as exc:
+            logging.getLogger(__name__).error(
+                "command %r from %r not loaded: %s", ep.name, ep.value, exc)
+            continue
+        if isinstance(command, click.Command):
+            group.add_command(command, ep.name)
+
+
+add_extension_commands(cli)
 
 
 def main() -> None:

@@ -89,7 +89,7 @@ class ModelStore:
         spec = self.spec(model_id)
         location = self.location(model_id)
         if not location.is_file():
-            raise ModelNotAvailableError(self._missing_message(spec))
+            raise ModelNotAvailableError(self._missing_message(spec), model_id=model_id)
         self._check_hash(spec, location)
         return location
 
@@ -127,7 +127,8 @@ class ModelStore:
                 return location
         raise ModelNotAvailableError(
             f"could not fetch model {model_id!r}: " + "; ".join(errors)
-            + f". On an air-gapped machine run: lfr models import {model_id} FILE"
+            + f". On an air-gapped machine run: lfr models import {model_id} FILE",
+            model_id=model_id,
         )
 
     def import_file(
