@@ -16,7 +16,11 @@ from lfr_framework.types import Alert, Candidate, Detection, Frame, Image, Templ
 
 @runtime_checkable
 class CameraSource(Protocol):
-    """A source of frames: a video file, a stream, a webcam, a folder of images, …"""
+    """A source of frames: a video file, a stream, a webcam, a folder of images, …
+
+    A source may set ``live = False`` (files, image folders): the pipeline then treats a
+    ``CameraError`` as final instead of reopening the source with back-off.
+    """
 
     camera_id: str
 

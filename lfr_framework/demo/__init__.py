@@ -1,1 +1,1 @@
-"""The offline demo: a small watchlist from real photos, a rendered crowd scene, the full pipeline."""
+"""The offline demo: a watchlist from real photos, a rendered crowd scene, the full pipeline."""

@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from lfr_framework.config import DeploymentConfig, parse_config
-from lfr_framework.deployment import BuiltDeployment, build_deployment
 from lfr_framework.demo.scenario import ENTRY_IDENTITY, WATCHLIST, demo_scene
+from lfr_framework.deployment import BuiltDeployment, build_deployment
 from lfr_framework.errors import ModelNotAvailableError
 from lfr_framework.models.store import ModelStore
 from lfr_framework.plugins import PluginHost

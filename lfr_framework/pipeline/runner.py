@@ -48,7 +48,7 @@ class CameraStatus:
     """What an operator sees about one camera."""
 
     camera_id: str
-    state: str = "starting"  # starting, running, reconnecting, finished, stopped
+    state: str = "starting"  # starting, running, reconnecting, finished, failed, stopped
     outages: int = 0
     last_error: str | None = None
     outage_started: datetime | None = None
@@ -224,6 +224,14 @@ class Pipeline:
                     self.timer.add("decode", time.perf_counter() - start)
                 except CameraError as exc:
                     opened = False
+                    if not getattr(cam, "live", True):
+                        # A file that is corrupt or cut short would only fail the same way
+                        # again: report it once and end this camera, others carry on.
+                        status.state = "failed"
+                        status.last_error = str(exc)
+                        log.error("camera %s failed and is not live, so it is not reopened: %s",
+                                  cam.camera_id, exc)
+                        return
                     self._begin_outage(cam, status, exc)
                     try:
                         cam.close()
@@ -238,7 +246,7 @@ class Pipeline:
                 counters.frames_read += 1
                 queue.put(frame)
         finally:
-            if status.state not in ("finished",):
+            if status.state not in ("finished", "failed"):
                 status.state = "stopped"
             queue.close()
 

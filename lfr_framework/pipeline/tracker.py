@@ -31,6 +31,8 @@ class Track:
     first_seen: datetime
     last_seen: datetime
     hits: int = 1
+    #: Centre velocity in pixels per second, estimated from the last detections.
+    velocity: tuple[float, float] = (0.0, 0.0)
     best_quality: float = -1.0
     last_recognised_at: datetime | None = None
     recognised_quality: float = -1.0
@@ -54,10 +56,11 @@ class Tracker:
     def update(self, detections: list[Detection], at: datetime) -> list[Track]:
         """Assign each detection a track (new or continued), in the order given."""
         self._expire(at)
+        predicted = {tid: predict(t, at) for tid, t in self._tracks.items()}
         pairs: list[tuple[float, int, int]] = []
         for d_index, det in enumerate(detections):
             for track in self._tracks.values():
-                score = self._affinity(track.box, det.box)
+                score = self._affinity(predicted[track.track_id], det.box)
                 if score > 0:
                     pairs.append((score, d_index, track.track_id))
         pairs.sort(reverse=True)
@@ -67,8 +70,7 @@ class Tracker:
             if d_index in assigned or track_id in used_tracks:
                 continue
             track = self._tracks[track_id]
-            track.box = detections[d_index].box
-            track.last_seen = at
+            _follow(track, detections[d_index].box, at)
             track.hits += 1
             assigned[d_index] = track
             used_tracks.add(track_id)
@@ -103,3 +105,26 @@ class Tracker:
         ]
         for tid in stale:
             del self._tracks[tid]
+
+
+def predict(track: Track, at: datetime) -> BoundingBox:
+    """Where ``track``'s box should be at ``at`` if it kept its velocity (people walk on
+    while the detector misses them for a few frames)."""
+    dt = (at - track.last_seen).total_seconds()
+    vx, vy = track.velocity
+    box = track.box
+    return BoundingBox(box.x + vx * dt, box.y + vy * dt, box.width, box.height)
+
+
+def _follow(track: Track, box: BoundingBox, at: datetime) -> None:
+    dt = (at - track.last_seen).total_seconds()
+    if dt > 0:
+        (ox, oy), (nx, ny) = track.box.centre, box.centre
+        measured = ((nx - ox) / dt, (ny - oy) / dt)
+        if track.hits == 1:
+            track.velocity = measured
+        else:  # smooth detector jitter
+            track.velocity = (0.5 * track.velocity[0] + 0.5 * measured[0],
+                              0.5 * track.velocity[1] + 0.5 * measured[1])
+    track.box = box
+    track.last_seen = at

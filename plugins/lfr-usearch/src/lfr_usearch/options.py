@@ -1,0 +1,38 @@
+"""The options a deployment file may give the ``usearch`` matcher."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+#: Watchlists with fewer templates than this are searched exactly (brute force); measured
+#: with ``benchmarks/crossover.py`` on a 2-core machine, see the README.
+DEFAULT_EXACT_BELOW = 50_000
+
+
+class UsearchOptions(BaseModel):
+    """Options of the ``usearch`` matcher; every field has a measured default."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    exact_below: int = Field(
+        default=DEFAULT_EXACT_BELOW,
+        ge=0,
+        description="Search exactly while the watchlist holds fewer templates than this; "
+        "use the HNSW graph from this many templates on (0: always HNSW).",
+    )
+    connectivity: int = Field(
+        default=16, ge=2, le=256, description="HNSW edges per node (the paper's M)."
+    )
+    expansion_add: int = Field(
+        default=128, ge=1, le=4096, description="HNSW search depth when inserting."
+    )
+    expansion_search: int = Field(
+        default=256, ge=1, le=4096, description="HNSW search depth when querying (ef)."
+    )
+    dtype: Literal["f32", "f16"] = Field(
+        default="f32",
+        description="Scalar type of the HNSW graph's vector copy; scores are always "
+        "recomputed in float32.",
+    )
