@@ -8,7 +8,7 @@ import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from types import ModuleType
-from typing import Any
+from typing import Any, cast
 
 import pluggy
 import pydantic
@@ -138,20 +138,25 @@ class PluginHost:
         All of a plugin's registrations are checked before any is kept, so a plugin that
         registers a duplicate name is rejected whole with a ``PluginError`` naming it.
         """
+        where = f"plugin {name!r} (distribution {distribution!r})"
         if name in self.plugins:
             raise PluginError(f"a plugin called {name!r} is already registered")
-        self._pm.register(plugin, name=name)
+        if self._pm.is_registered(plugin):
+            raise PluginError(f"{where}: this plugin object is already registered under "
+                              f"another name")
+        try:
+            self._pm.register(plugin, name=name)
+        except (pluggy.PluginValidationError, ValueError) as exc:
+            raise PluginError(f"{where} is not valid: {_one_line(exc)}") from None
         try:
             self._pm.check_pending()
             info = self._collect(plugin, name, distribution, version)
         except PluginError as exc:
             self._pm.unregister(plugin, name=name)
-            raise PluginError(f"plugin {name!r} (distribution {distribution!r}): {exc}") from None
+            raise PluginError(f"{where}: {exc}") from None
         except pluggy.PluginValidationError as exc:
             self._pm.unregister(plugin, name=name)
-            raise PluginError(
-                f"plugin {name!r} (distribution {distribution!r}) is not valid: {exc}"
-            ) from None
+            raise PluginError(f"{where} is not valid: {_one_line(exc)}") from None
         self.plugins[name] = info
         return info
 
@@ -168,7 +173,7 @@ class PluginHost:
         ]
         for hook_name, registry in registries:
             # Call this plugin's own implementation, so every registration is attributed to it.
-            impl = getattr(plugin, hook_name, None)
+            impl = _hookimpl(plugin, hook_name)
             if impl is None:
                 continue
             names_seen: set[str] = set()
@@ -181,9 +186,10 @@ class PluginHost:
                 _registry: ComponentRegistry[Any] = registry,
                 _seen: set[str] = names_seen,
             ) -> None:
+                _check_registration(_registry, component_name, factory, options)
                 if component_name in _seen:
                     raise PluginError(
-                        f"registers {_registry.kind[:-1]} {component_name!r} twice"
+                        f"registers {_registry.singular} {component_name!r} twice"
                     )
                 _seen.add(component_name)
                 pending.append((_registry, Registration(
@@ -191,10 +197,17 @@ class PluginHost:
 
             self._call_plugin_hook(impl, name, hook_name, register)
         models: list[ModelSpec] = []
-        model_impl = getattr(plugin, "register_models", None)
+        model_impl = _hookimpl(plugin, "register_models")
         if model_impl is not None:
             self._call_plugin_hook(model_impl, name, "register_models", models.append)
+        declared: set[str] = set()
         for spec in models:
+            if not isinstance(spec, ModelSpec):
+                raise PluginError(f"register_models was given {type(spec).__name__}, "
+                                  f"not a ModelSpec")
+            if spec.model_id in declared:
+                raise PluginError(f"declares model {spec.model_id!r} twice")
+            declared.add(spec.model_id)
             owner = self._model_owner.get(spec.model_id)
             if owner is not None:
                 raise PluginError(
@@ -205,7 +218,7 @@ class PluginHost:
             if registration.name in existing:
                 other = registry.get(registration.name).plugin
                 raise PluginError(
-                    f"registers {registry.kind[:-1]} {registration.name!r}, "
+                    f"registers {registry.singular} {registration.name!r}, "
                     f"which plugin {other!r} already registered"
                 )
         for registry, registration in pending:
@@ -259,9 +272,47 @@ class PluginHost:
         self._notify("deployment_state_changed", event=event)
 
     def _notify(self, hook_name: str, **kwargs: Any) -> None:
+        # Each listener is called on its own, so one that raises cannot keep the event
+        # from the others (a compliance log must not miss a deletion because of a
+        # third-party integration). The failure is logged with the plugin's name.
         hook = getattr(self._pm.hook, hook_name)
-        hook(**kwargs)
+        for impl in hook.get_hookimpls():
+            try:
+                impl.function(**{arg: kwargs[arg] for arg in impl.argnames})
+            except Exception as exc:
+                log.error("plugin %r raised %s in %s: %s; the other listeners were still "
+                          "called", impl.plugin_name, type(exc).__name__, hook_name, exc)
 
     def plugin_names(self) -> Iterable[str]:
         """Names of the registered plugins."""
         return sorted(self.plugins)
+
+
+def _hookimpl(plugin: object, hook_name: str) -> Callable[..., Any] | None:
+    """The plugin's implementation of ``hook_name`` if it is marked with ``@hookimpl``."""
+    impl = getattr(plugin, hook_name, None)
+    if impl is None or getattr(impl, f"{hookspecs.PROJECT_NAME}_impl", None) is None:
+        return None
+    if not callable(impl):
+        return None
+    return cast(Callable[..., Any], impl)
+
+
+def _check_registration(
+    registry: ComponentRegistry[Any], name: object, factory: object, options: object
+) -> None:
+    if not isinstance(name, str) or not name.strip():
+        raise PluginError(f"registers a {registry.singular} with an empty or non-text name "
+                          f"({name!r})")
+    if not callable(factory):
+        raise PluginError(f"registers {registry.singular} {name!r} with a factory that is "
+                          f"not callable ({type(factory).__name__})")
+    if options is not None and not (
+        isinstance(options, type) and issubclass(options, pydantic.BaseModel)
+    ):
+        raise PluginError(f"registers {registry.singular} {name!r} with options that are "
+                          f"not a pydantic model class ({options!r})")
+
+
+def _one_line(exc: BaseException) -> str:
+    return "; ".join(line.strip() for line in str(exc).splitlines() if line.strip())

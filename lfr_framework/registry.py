@@ -12,11 +12,16 @@ from lfr_framework.errors import ConfigurationError, PluginError, UnknownCompone
 
 T = TypeVar("T")
 
-#: The kinds of component a plugin can register, as used in messages and ``lfr plugins list``.
-COMPONENT_KINDS = (
-    "camera_sources", "detectors", "recognisers", "matchers", "alert_sinks",
-    "retention_policies",
-)
+#: The kinds of component a plugin can register, and how one of each is called in messages.
+SINGULAR = {
+    "camera_sources": "camera source",
+    "detectors": "detector",
+    "recognisers": "recogniser",
+    "matchers": "matcher",
+    "alert_sinks": "alert sink",
+    "retention_policies": "retention policy",
+}
+COMPONENT_KINDS = tuple(SINGULAR)
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +40,7 @@ class ComponentRegistry(Generic[T]):
 
     def __init__(self, kind: str) -> None:
         self.kind = kind
+        self.singular = SINGULAR[kind]
         self._items: dict[str, Registration] = {}
 
     def add(self, registration: Registration) -> None:
@@ -42,7 +48,7 @@ class ComponentRegistry(Generic[T]):
         existing = self._items.get(registration.name)
         if existing is not None:
             raise PluginError(
-                f"plugin {registration.plugin!r} registers {self.kind[:-1]} "
+                f"plugin {registration.plugin!r} registers {self.singular} "
                 f"{registration.name!r}, which plugin {existing.plugin!r} already registered"
             )
         self._items[registration.name] = registration
@@ -58,7 +64,7 @@ class ComponentRegistry(Generic[T]):
         except KeyError:
             known = ", ".join(self.names()) or "none (is the plugin installed and enabled?)"
             raise UnknownComponentError(
-                f"no plugin registers a {self.kind[:-1].replace('_', ' ')} called {name!r}; "
+                f"no plugin registers a {self.singular} called {name!r}; "
                 f"known: {known}"
             ) from None
 
@@ -75,7 +81,7 @@ class ComponentRegistry(Generic[T]):
                 for err in exc.errors()
             )
             raise ConfigurationError(
-                f"invalid options for {self.kind[:-1]} {name!r} "
+                f"invalid options for {self.singular} {name!r} "
                 f"(plugin {registration.plugin!r}): {problems}"
             ) from None
         return model.model_dump()

@@ -462,9 +462,6 @@ def test_a_hook_that_does_not_exist_is_rejected(host: PluginHost) -> None:
     assert list(host.plugin_names()) == []
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "core gap: PluginHost.register_plugin calls pm.register() outside its try block, so "
-    "pluggy.PluginValidationError (hookimpl argument not in the spec) escapes unwrapped"))
 def test_a_hook_with_wrong_argument_names_is_a_plugin_error(host: PluginHost) -> None:
     class WrongArgument:
         @hookimpl
@@ -493,17 +490,11 @@ def test_a_model_declared_by_two_plugins_is_an_error(host: PluginHost, tmp_path:
     assert [s.model_id for s in host.model_store(home=tmp_path).specs()] == ["det-v1", "rec-v1"]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "core gap: a plugin declaring the same model id twice is accepted; "
-    "host.model_store() then fails later with ModelError"))
 def test_a_model_declared_twice_by_one_plugin_is_an_error(host: PluginHost) -> None:
     with pytest.raises(PluginError, match=r"plugin 'twice' .*'dup-v1'"):
         host.register_plugin(Registers({}, models=["dup-v1", "dup-v1"]), name="twice")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "core gap: register() does not check its arguments (empty name, non-callable factory, "
-    "options that is not a pydantic model)"))
 @pytest.mark.parametrize(("name", "factory", "options"), [
     ("", ListSink, None),
     ("sink", "not callable", None),
@@ -581,9 +572,6 @@ def test_an_unknown_component_with_none_registered_says_so(host: PluginHost) -> 
         host.matchers.get("usearch")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "core gap: ComponentRegistry uses kind[:-1] for the singular, which gives "
-    "'retention policie'"))
 def test_the_kind_is_named_properly_in_messages(host: PluginHost) -> None:
     with pytest.raises(UnknownComponentError, match="retention policy called 'x'"):
         host.retention_policies.get("x")
@@ -807,9 +795,6 @@ def test_an_entry_point_whose_hook_raises_is_recorded(
     assert "register_detectors raised OSError: no GPU" in failure.message
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "core gap: pluggy.PluginValidationError from pm.register() is not caught, so one plugin "
-    "with a wrong hook argument stops every later plugin from loading"))
 def test_an_entry_point_with_a_wrong_hook_argument_does_not_stop_the_others(
     site: SitePackages, monkeypatch: pytest.MonkeyPatch
 ) -> None:

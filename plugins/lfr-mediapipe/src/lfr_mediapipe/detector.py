@@ -1,0 +1,164 @@
+"""BlazeFace face detection through the MediaPipe Tasks ``FaceDetector``."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import weakref
+from typing import Any, cast
+
+import cv2
+import mediapipe as mp
+import numpy as np
+from mediapipe.tasks.python import BaseOptions, vision
+
+from lfr_framework.errors import ModelError
+from lfr_framework.models.store import ModelStore
+from lfr_framework.types import (
+    LEFT_EAR,
+    LEFT_EYE,
+    MOUTH_CENTRE,
+    NOSE_TIP,
+    RIGHT_EAR,
+    RIGHT_EYE,
+    BoundingBox,
+    Detection,
+    Image,
+)
+from lfr_mediapipe.metadata import with_task_metadata
+from lfr_mediapipe.options import MediaPipeOptions
+from lfr_mediapipe.tiling import Tile, merge_detections, tile_grid
+
+#: BlazeFace's six keypoints in output order. Index 0 is the subject's right eye, which
+#: appears on the left of the image (checked on the test photos).
+KEYPOINT_NAMES = (RIGHT_EYE, LEFT_EYE, NOSE_TIP, MOUTH_CENTRE, RIGHT_EAR, LEFT_EAR)
+
+
+def _load_task(models: ModelStore, model_id: str, min_score: float) -> vision.FaceDetector:
+    """Create a MediaPipe ``FaceDetector`` in IMAGE mode from the store's verified file."""
+    path = models.path(model_id)  # raises ModelNotAvailableError / ModelHashMismatchError
+    buffer = with_task_metadata(path.read_bytes())
+    options = vision.FaceDetectorOptions(
+        base_options=BaseOptions(model_asset_buffer=buffer),
+        running_mode=vision.RunningMode.IMAGE,
+        min_detection_confidence=min_score,
+    )
+    try:
+        return vision.FaceDetector.create_from_options(options)
+    except (ValueError, RuntimeError, OSError) as exc:
+        raise ModelError(
+            f"MediaPipe could not load model {model_id!r} from {path}: {exc}"
+        ) from None
+
+
+def _close_task(task: vision.FaceDetector) -> None:
+    """Close a MediaPipe task; at interpreter exit its worker may already have stopped."""
+    with contextlib.suppress(RuntimeError):
+        task.close()
+
+
+def _check_image(image: Any) -> Image:
+    if not isinstance(image, np.ndarray):
+        raise TypeError(f"detect() needs a numpy array, got {type(image).__name__}")
+    if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3:
+        raise ValueError(
+            f"detect() needs a BGR uint8 image of shape (height, width, 3), got "
+            f"{image.dtype} {image.shape}"
+        )
+    if image.shape[0] == 0 or image.shape[1] == 0:
+        raise ValueError(f"detect() got an empty image of shape {image.shape}")
+    return image
+
+
+class MediaPipeFaceDetector:
+    """Finds faces with BlazeFace; implements the ``Detector`` protocol.
+
+    One instance may be shared by several threads: calls run one at a time (a lock
+    guards the MediaPipe task, which is not re-entrant). For parallel cameras, build one
+    instance per camera; each has its own MediaPipe worker.
+    """
+
+    name = "mediapipe"
+
+    def __init__(self, models: ModelStore, options: MediaPipeOptions) -> None:
+        self.options = options
+        self.model_id: str = options.model
+        self._lock = threading.Lock()
+        self._task: vision.FaceDetector | None = _load_task(
+            models, options.model, options.min_score
+        )
+        # Close the task when this object goes, or at exit before MediaPipe's modules do.
+        self._finalizer = weakref.finalize(self, _close_task, self._task)
+
+    def detect(self, image: Image) -> list[Detection]:
+        """Return every face in ``image`` (BGR, uint8), boxes and keypoints in its pixels.
+
+        Boxes are clipped to the frame; keypoints (ears of a turned head, say) may lie
+        just outside it.
+        """
+        frame = _check_image(image)
+        rgb = cast(Image, cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))
+        height, width = rgb.shape[:2]
+        tiles = [Tile(0, 0, width, height)]
+        if self.options.tiles > 1:
+            grid = tile_grid(width, height, self.options.tiles, self.options.tile_overlap)
+            if len(grid) > 1:
+                tiles += grid
+        found: list[Detection] = []
+        with self._lock:
+            task = self._task
+            if task is None:
+                raise RuntimeError("this MediaPipe detector is closed")
+            for tile in tiles:
+                found += self._detect_tile(task, rgb, tile)
+        if len(tiles) > 1:
+            return merge_detections(found, self.options.nms_iou)
+        return found
+
+    def _detect_tile(
+        self, task: vision.FaceDetector, rgb: Image, tile: Tile
+    ) -> list[Detection]:
+        height, width = rgb.shape[:2]
+        if (tile.width, tile.height) == (width, height):
+            pixels = rgb
+        else:
+            pixels = np.ascontiguousarray(
+                rgb[tile.y : tile.y + tile.height, tile.x : tile.x + tile.width]
+            )
+        result = task.detect(mp.Image(image_format=mp.ImageFormat.SRGB, data=pixels))
+        out = []
+        for found in result.detections:
+            detection = _to_detection(found, tile, width, height)
+            if detection is not None:
+                out.append(detection)
+        return out
+
+    def close(self) -> None:
+        """Release the MediaPipe task. Safe to call twice."""
+        with self._lock:
+            self._task = None
+            self._finalizer()
+
+    def __repr__(self) -> str:
+        return (
+            f"MediaPipeFaceDetector(model={self.model_id!r}, "
+            f"min_score={self.options.min_score}, tiles={self.options.tiles})"
+        )
+
+
+def _to_detection(found: Any, tile: Tile, width: int, height: int) -> Detection | None:
+    """Map one MediaPipe detection in ``tile`` to frame pixels; ``None`` if it is empty."""
+    box = found.bounding_box
+    left = min(max(tile.x + float(box.origin_x), 0.0), float(width))
+    top = min(max(tile.y + float(box.origin_y), 0.0), float(height))
+    right = min(max(tile.x + float(box.origin_x + box.width), 0.0), float(width))
+    bottom = min(max(tile.y + float(box.origin_y + box.height), 0.0), float(height))
+    if right <= left or bottom <= top:
+        return None
+    score = float(found.categories[0].score) if found.categories else 0.0
+    keypoints = {
+        name: (tile.x + float(point.x) * tile.width, tile.y + float(point.y) * tile.height)
+        for name, point in zip(KEYPOINT_NAMES, found.keypoints or [], strict=False)
+        if point.x is not None and point.y is not None
+    }
+    return Detection(BoundingBox(left, top, right - left, bottom - top), score, keypoints)
