@@ -73,3 +73,12 @@ def test_one_alert_per_track_and_entry_and_cooldown_across_tracks() -> None:
     assert again.track_id != first.track_id
     assert not cooldown.allow(again, "wanted-1", T0 + timedelta(seconds=10))
     assert cooldown.allow(again, "wanted-1", T0 + timedelta(seconds=31))
+
+
+def test_a_one_frame_false_detection_is_not_a_face_seen() -> None:
+    tracker = Tracker(TrackerSettings(min_hits=2))
+    tracker.update([det(100, 100)], T0)
+    tracker.update([det(600, 400)], T0 + timedelta(seconds=2))
+    tracker.update([det(604, 400)], T0 + timedelta(seconds=2.04))
+    assert tracker.tracks_created == 2
+    assert tracker.tracks_confirmed == 1

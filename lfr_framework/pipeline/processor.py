@@ -112,9 +112,9 @@ class FrameProcessor:
         self.counters.frames_processed += 1
         self.counters.detections += len(detections)
         with self.timer.stage("quality_track"):
-            before = self.tracker.tracks_created
+            before = self.tracker.tracks_confirmed
             tracks = self.tracker.update(detections, frame.timestamp)
-            self.counters.faces_seen += self.tracker.tracks_created - before
+            self.counters.faces_seen += self.tracker.tracks_confirmed - before
             chosen: list[tuple[Detection, Track, float]] = []
             for detection, track in zip(detections, tracks, strict=True):
                 report = self.quality.assess(frame.image, detection)

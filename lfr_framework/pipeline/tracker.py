@@ -20,6 +20,10 @@ class TrackerSettings(pydantic.BaseModel):
         1.0, ge=0, description="largest centre move between frames, in face heights"
     )
     max_age_s: float = pydantic.Field(1.0, gt=0, description="forget a track unseen this long")
+    min_hits: int = pydantic.Field(
+        3, ge=1, description="detections before a track counts as a face seen (filters brief "
+        "false detections out of the count a force reports)",
+    )
 
 
 @dataclass(slots=True)
@@ -47,6 +51,8 @@ class Tracker:
         self._tracks: dict[int, Track] = {}
         self._next_id = 1
         self.tracks_created = 0
+        #: Tracks that reached ``min_hits`` detections: the "faces seen" a force reports.
+        self.tracks_confirmed = 0
 
     @property
     def live_tracks(self) -> list[Track]:
@@ -72,6 +78,8 @@ class Tracker:
             track = self._tracks[track_id]
             _follow(track, detections[d_index].box, at)
             track.hits += 1
+            if track.hits == self.settings.min_hits:
+                self.tracks_confirmed += 1
             assigned[d_index] = track
             used_tracks.add(track_id)
         result: list[Track] = []
@@ -82,6 +90,8 @@ class Tracker:
                 self._tracks[existing.track_id] = existing
                 self._next_id += 1
                 self.tracks_created += 1
+                if self.settings.min_hits == 1:
+                    self.tracks_confirmed += 1
             result.append(existing)
         return result
 
