@@ -56,7 +56,7 @@ def test_several_faces_need_largest(
     canvas[:, : a.shape[1]] = a
     canvas[: b.shape[0], a.shape[1]:] = b
     group = write(tmp_path / "group.png", canvas)
-    with pytest.raises(EnrolmentError, match="2 faces found .*--largest") as info:
+    with pytest.raises(EnrolmentError, match=r"2 faces found .*--largest") as info:
         enrol_files("g", [group], *models, GATE)
     assert info.value.check == "several_faces"
     largest = enrol_files("g", [group], *models, GATE, largest=True)
@@ -97,12 +97,12 @@ def test_corrupt_and_truncated_images(
 ) -> None:
     corrupt = tmp_path / "corrupt.jpg"
     corrupt.write_bytes(b"\xff\xd8\xff\xe0" + bytes(range(256)) * 20 + b"\xff\xd9")
-    with pytest.raises(EnrolmentError, match="corrupt.jpg is not a readable image"):
+    with pytest.raises(EnrolmentError, match=r"corrupt\.jpg is not a readable image"):
         enrol_files("c", [corrupt], *models, GATE)
     data = real_photos["obama"].read_bytes()
     truncated = tmp_path / "truncated.jpg"
     truncated.write_bytes(data[: len(data) // 2])
-    with pytest.raises(EnrolmentError, match="truncated.jpg is truncated") as info:
+    with pytest.raises(EnrolmentError, match=r"truncated\.jpg is truncated") as info:
         enrol_files("t", [truncated], *models, GATE)
     assert info.value.check == "decode"
     with pytest.raises(EnrolmentError, match="is empty"):

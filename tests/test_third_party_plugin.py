@@ -22,6 +22,8 @@ from typing import Any
 
 import pytest
 
+from lfr_framework.models.store import ModelStore
+
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = ROOT / "tests" / "fixtures" / "lfr-example-plugin"
 EXPECTED_REGISTERS = {"alert_sinks": ["example-counter"], "camera_sources": ["example-still"]}
@@ -189,3 +191,40 @@ def test_lfr_plugins_list_json_shows_the_plugin(installed: dict[str, Any]) -> No
     assert example["version"] == "0.1.0"
     assert {k: sorted(v) for k, v in example["registers"].items()} == EXPECTED_REGISTERS
     assert [p["name"] for p in listed] == ["example"]  # LFR_PLUGINS keeps the others out
+
+
+def test_the_pipeline_uses_the_installed_plugin(
+    installed: dict[str, Any], real_photos: dict[str, Path], model_store: ModelStore
+) -> None:
+    """`lfr run` with the third-party camera and sink next to the default models."""
+    work: Path = installed["cwd"]
+    watchlist = work / "watchlist" / "WL-obama"
+    watchlist.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(real_photos["obama"], watchlist / "obama.jpg")
+    counter = work / "counter.txt"
+    (work / "deployment.toml").write_text(f"""
+[deployment]
+id = "third-party"
+
+[[cameras]]
+id = "still-cam"
+source = "example-still"
+uri = "{real_photos['obama2']}"
+options = {{ count = 4 }}
+
+[[sinks]]
+name = "example-counter"
+options = {{ path = "{counter}" }}
+
+[watchlist]
+directory = "watchlist"
+
+[pipeline]
+realtime = false
+""", encoding="utf-8")
+    env = {**installed["env"], "LFR_PLUGINS": "example,mediapipe,arcface_onnx,usearch",
+           "LFR_HOME": str(model_store.root.parent)}
+    result = _run([sys.executable, "-m", "lfr_framework.cli", "run", "--config",
+                   str(work / "deployment.toml")], cwd=work, env=env)
+    assert "entry=WL-obama" in result.stdout
+    assert counter.read_text().splitlines() == ["ALERT WL-obama still-cam"]
