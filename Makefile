@@ -4,7 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.lfr-installed
 PLUGINS := $(sort $(wildcard plugins/*/pyproject.toml))
-EDITABLES := -e '.[imaging,plot,dev]' $(foreach p,$(PLUGINS),-e '$(dir $(p))[test]')
+PLUGIN_DIRS := $(patsubst %/,%,$(dir $(PLUGINS)))
+API := $(patsubst %/pyproject.toml,%,$(wildcard api/pyproject.toml))
+EDITABLES := -e '.[imaging,plot,dev]' $(foreach d,$(PLUGIN_DIRS) $(API),-e '$(d)[test]')
 PIP_INSTALL := $(if $(shell command -v uv 2>/dev/null),uv pip install --python $(BIN)/python,$(BIN)/python -m pip install --disable-pip-version-check -q)
 
 .PHONY: install demo test lint typecheck pytest bench bench-full clean
