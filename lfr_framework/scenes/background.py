@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lfr_framework.scenes._cv import require_cv2
+from lfr_framework.imaging import require_cv2
 from lfr_framework.types import Image
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import numpy.typing as npt
 
 from lfr_framework.errors import LFRError
-from lfr_framework.scenes._cv import require_cv2
+from lfr_framework.imaging import require_cv2
 from lfr_framework.scenes.spec import SceneSpec
 from lfr_framework.types import Image
 

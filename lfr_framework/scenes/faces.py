@@ -10,8 +10,8 @@ from types import ModuleType
 import numpy as np
 import numpy.typing as npt
 
-from lfr_framework.errors import ConfigurationError, ImageDecodeError
-from lfr_framework.scenes._cv import require_cv2
+from lfr_framework.errors import ConfigurationError
+from lfr_framework.imaging import read_image, require_cv2
 from lfr_framework.scenes.layout import FACE_TOP, HEAD_H, HEAD_W, sprite_size
 from lfr_framework.scenes.spec import SceneSpec
 from lfr_framework.types import BoundingBox, Image
@@ -39,20 +39,6 @@ class Sprite:
     pre: npt.NDArray[np.uint16] = field(repr=False)
     inv: npt.NDArray[np.uint16] = field(repr=False)
     pad: int
-
-
-def read_image(path: Path) -> Image:
-    """Decode an image file as BGR ``uint8``."""
-    cv2 = require_cv2()
-    try:
-        data = np.fromfile(path, dtype=np.uint8)
-    except OSError as exc:
-        raise ConfigurationError(f"cannot read photo {path}: {exc}") from exc
-    image = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
-    if image is None:
-        raise ImageDecodeError(f"{path} is not a readable image")
-    out: Image = image
-    return out
 
 
 def detect_face_box(path: Path) -> BoundingBox:

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from lfr_framework.errors import ConfigurationError, LFRError
-from lfr_framework.scenes._cv import require_cv2
+from lfr_framework.imaging import require_cv2
 from lfr_framework.scenes.background import make_background
 from lfr_framework.scenes.degrade import Degrader
 from lfr_framework.scenes.faces import HeadCut, SpriteCache, load_heads, paste
