@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import timedelta
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from lfr_framework.types import Alert, Candidate, Detection, Frame, Image, Templates
+
+if TYPE_CHECKING:
+    from lfr_framework.retention.items import Deadline, RetentionItem
 
 
 @runtime_checkable
@@ -96,9 +99,20 @@ class AlertSink(Protocol):
 
 @runtime_checkable
 class RetentionPolicy(Protocol):
-    """Says how long each kind of record may be kept (see docs/privacy-and-retention.md)."""
+    """Says when each item must be deleted (see docs/privacy-and-retention.md).
+
+    The retention engine deletes an item at the earlier of the policy's :meth:`deadline`
+    and the core's own ceiling (alert biometrics 31 days after the alert; the watchlist
+    when its deployment closes and at the latest 24 hours after its authorised end), and
+    never while a hold is in force: a policy can only shorten what the core allows.
+    """
 
     name: str
 
     def max_age(self, record_kind: str) -> timedelta | None:
-        """The longest time a record of ``record_kind`` may be kept; ``None`` means not limited."""
+        """The longest time a record of ``record_kind`` may be kept; ``None`` means not
+        limited by age. Checked at start-up against the core's ceilings."""
+
+    def deadline(self, item: RetentionItem) -> Deadline | None:
+        """When ``item`` must be gone and the rule's name, or ``None`` if this policy never
+        deletes it. ``item.deployment`` gives the deployment's authorised end and close time."""

@@ -43,6 +43,7 @@ from lfr_framework.interfaces import (
 from lfr_framework.model_spec import ImportOnly, ModelSpec, UrlSource, WheelMember
 from lfr_framework.models.store import ModelStore
 from lfr_framework.plugins import PluginHost, PluginLoadFailure
+from lfr_framework.retention import Deadline, RetentionItem
 from lfr_framework.types import (
     Alert,
     BoundingBox,
@@ -146,6 +147,9 @@ class WeekPolicy:
 
     def max_age(self, record_kind: str) -> timedelta | None:
         return timedelta(days=7)
+
+    def deadline(self, item: RetentionItem) -> Deadline | None:
+        return Deadline(item.created_at + timedelta(days=7), "week")
 
 
 class CameraOptions(pydantic.BaseModel):

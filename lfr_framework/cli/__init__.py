@@ -10,9 +10,11 @@ from pathlib import Path
 import click
 
 from lfr_framework import __version__
+from lfr_framework.cli.audit_cmd import audit
 from lfr_framework.cli.demo_cmd import demo
 from lfr_framework.cli.enrol_cmd import enrol
 from lfr_framework.cli.evaluate_cmd import evaluate
+from lfr_framework.cli.evaluate_scene_cmd import evaluate_scene
 from lfr_framework.cli.models_cmd import models
 from lfr_framework.cli.plugins_cmd import plugins
 from lfr_framework.cli.run_cmd import run
@@ -42,7 +44,7 @@ def cli(verbose: int, log_file: Path | None) -> None:
     configure_logging(verbose, log_file)
 
 
-for command in (demo, run, enrol, plugins, models, evaluate):
+for command in (demo, run, enrol, plugins, models, evaluate, evaluate_scene, audit):
     cli.add_command(command)
 
 

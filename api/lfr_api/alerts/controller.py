@@ -1,0 +1,174 @@
+"""Alert routes: ingest from camera nodes, read, decide, amend, and the live feed."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from typing import Annotated, Any
+
+import anyio.to_thread
+from litestar import Controller, Request, Response, get, post, websocket
+from litestar.channels import ChannelsPlugin
+from litestar.connection import WebSocket
+from litestar.exceptions import WebSocketDisconnect
+from litestar.params import HeaderParameter, QueryParameter
+from sqlmodel import col, select
+
+from lfr_api import storage
+from lfr_api.alerts import service
+from lfr_api.alerts.schemas import AlertOut, AmendmentIn, DecisionIn, IngestAlert
+from lfr_api.context import ctx_of
+from lfr_api.db.models import Alert
+from lfr_api.delivery import feed_channel
+from lfr_api.deployments.service import visible_deployment
+from lfr_api.errors import InvalidRequest, NotFound, ServiceError
+from lfr_api.security.guards import allow, principal
+from lfr_api.security.roles import Role
+
+Req = Request[Any, Any, Any]
+A, OFC, S, C, SVC = Role.admin, Role.officer, Role.supervisor, Role.compliance, Role.service
+
+
+class IngestController(Controller):
+    """Camera nodes post alerts here."""
+
+    path = "/ingest"
+    tags = ["ingest"]  # noqa: RUF012  (Litestar reads it per class)
+
+    @post("/alerts", guards=allow(SVC), sync_to_thread=True)
+    def ingest(
+        self, request: Req, data: IngestAlert,
+        idempotency_key: Annotated[str | None, HeaderParameter(
+            name="Idempotency-Key", max_length=200)] = None,
+    ) -> Response[AlertOut]:
+        """Store an alert, then deliver it. Retry with the same ``Idempotency-Key`` until
+        acknowledged: the same key gives back the same alert (200), never a duplicate."""
+        if not idempotency_key:
+            raise InvalidRequest("the Idempotency-Key header is required", errors=[
+                {"field": "Idempotency-Key", "message": "missing header"}])
+        crop = None
+        if data.probe_crop_jpeg_base64:
+            try:
+                crop = base64.b64decode(data.probe_crop_jpeg_base64, validate=True)
+            except (binascii.Error, ValueError):
+                raise InvalidRequest("probe_crop_jpeg_base64 is not valid base64", errors=[
+                    {"field": "probe_crop_jpeg_base64", "message": "not base64"}]) from None
+        who = principal(request)
+        assert who.deployment_id is not None
+        new = service.NewAlert(
+            deployment_id=who.deployment_id, idempotency_key=idempotency_key,
+            camera_id=data.camera_id, entry_id=data.entry_id, score=data.score,
+            threshold=data.threshold, model_id=data.model_id, track_id=data.track_id,
+            raised_at=data.raised_at, frame_timestamp=data.frame_timestamp,
+            source=who.actor, probe_crop_jpeg=crop)
+        out, created = service.record_alert(ctx_of(request), new)
+        return Response(out, status_code=201 if created else 200)
+
+
+class AlertController(Controller):
+    """Reading alerts and deciding on them."""
+
+    path = "/alerts"
+    tags = ["alerts"]  # noqa: RUF012  (Litestar reads it per class)
+
+    @get("/{alert_id:str}", guards=allow(A, OFC, S, C), sync_to_thread=True)
+    def get_alert(self, request: Req, alert_id: str) -> AlertOut:
+        """One alert (officers: of deployments they are assigned to)."""
+        with ctx_of(request).db.session() as session:
+            return service.alert_view(session,
+                                      service.visible_alert(session, principal(request),
+                                                            alert_id))
+
+    @get("/{alert_id:str}/probe-crop", guards=allow(A, OFC, S), sync_to_thread=True)
+    def probe_crop(self, request: Req, alert_id: str) -> Response[bytes]:
+        """The matched face crop (alert biometrics; kept at most 31 days)."""
+        with ctx_of(request).db.session() as session:
+            service.visible_alert(session, principal(request), alert_id)
+            found = storage.probe_crop(session, alert_id)
+            if found is None:
+                raise NotFound(f"alert {alert_id} has no probe crop (none sent, or deleted)")
+            return Response(found[1], media_type=found[0], headers={"Cache-Control": "no-store"})
+
+    @post("/{alert_id:str}/decision", guards=allow(OFC, S), sync_to_thread=True,
+          status_code=200)
+    def decide(self, request: Req, alert_id: str, data: DecisionIn) -> AlertOut:
+        """Record engage / no-engage and the outcome. Sending the same decision again is
+        harmless; a different one is a 409 (a supervisor amends it instead)."""
+        return service.decide(ctx_of(request), principal(request), alert_id, data)
+
+    @post("/{alert_id:str}/amendments", guards=allow(S), sync_to_thread=True,
+          status_code=200)
+    def amend(self, request: Req, alert_id: str, data: AmendmentIn) -> AlertOut:
+        """A supervisor replaces the decision, giving a reason (both stay on record)."""
+        return service.decide(ctx_of(request), principal(request), alert_id, data,
+                              amendment=data)
+
+
+class DeploymentAlertsController(Controller):
+    """A deployment's alerts, as a list and as a live feed."""
+
+    path = "/deployments/{deployment_id:str}"
+    tags = ["alerts"]  # noqa: RUF012  (Litestar reads it per class)
+
+    @get("/alerts", guards=allow(A, OFC, S, C), sync_to_thread=True)
+    def list_alerts(self, request: Req, deployment_id: str,
+                    state_filter: Annotated[str | None, QueryParameter(
+                        name="state", pattern="^(pending|decided)$")] = None,
+                    limit: Annotated[int, QueryParameter(name="limit", ge=1, le=1000)] = 100,
+                    ) -> list[AlertOut]:
+        """The deployment's alerts, newest first."""
+        with ctx_of(request).db.session() as session:
+            visible_deployment(session, principal(request), deployment_id)
+            query = select(Alert).where(Alert.deployment_id == deployment_id)
+            if state_filter:
+                query = query.where(Alert.state == state_filter)
+            rows = session.exec(query.order_by(col(Alert.received_at).desc())
+                                .limit(limit)).all()
+            return [service.alert_view(session, a) for a in rows]
+
+    @websocket("/feed", guards=allow(A, OFC, S))
+    async def feed(self, socket: WebSocket[Any, Any, Any], deployment_id: str,
+                   channels: ChannelsPlugin,
+                   after: Annotated[int | None, QueryParameter(name="after", ge=0)] = None,
+                   ) -> None:
+        """Live alerts of a deployment as JSON messages (``type``, ``cursor``, ``alert``).
+        Reconnect with ``?after=<last cursor>`` to receive what was missed first."""
+        ctx = ctx_of(socket)
+        who = principal(socket)
+
+        def check() -> None:
+            with ctx.db.session() as session:
+                visible_deployment(session, who, deployment_id)
+
+        try:
+            await anyio.to_thread.run_sync(check)
+        except ServiceError as exc:
+            await socket.close(code=4000 + exc.status, reason=exc.detail[:120])
+            return
+        last = after if after is not None else -1
+        # Subscribe and read the backlog before accepting: once the client is connected,
+        # nothing committed after that moment can be missed.
+        async with channels.start_subscription([feed_channel(deployment_id)]) as subscriber:
+            backlog = await anyio.to_thread.run_sync(service.feed_backlog, ctx,
+                                                     deployment_id, after)
+            await socket.accept()
+            for message in backlog:
+                await socket.send_json(message)
+            if backlog:
+                last = max(last, max(int(m["cursor"]) for m in backlog))
+
+            async def forward(raw: bytes) -> None:
+                nonlocal last
+                message = json.loads(raw)
+                if int(message["cursor"]) <= last:
+                    return
+                last = int(message["cursor"])
+                await socket.send_json(message)
+
+            async with subscriber.run_in_background(forward):
+                try:
+                    while True:
+                        await socket.receive_text()
+                except WebSocketDisconnect:
+                    pass

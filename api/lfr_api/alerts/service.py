@@ -1,0 +1,241 @@
+"""Alerts: persisted first (with an outbox event), then delivered; decisions on them."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from lfr_api import storage
+from lfr_api.alerts.schemas import (
+    AlertOut,
+    AmendmentIn,
+    CameraRef,
+    DecisionIn,
+    DecisionOut,
+    EntryRef,
+    Links,
+)
+from lfr_api.context import AppContext
+from lfr_api.db.models import (
+    Alert,
+    AlertEvent,
+    AlertMedia,
+    Camera,
+    Decision,
+    Deployment,
+    WatchlistEntry,
+    WatchlistImage,
+)
+from lfr_api.deployments.service import LIVE, get_deployment, visible_deployment
+from lfr_api.errors import Conflict, NotFound, Unprocessable
+from lfr_api.security.roles import Principal
+from lfr_framework import types as core
+from lfr_framework.events import DecisionRecorded
+
+log = logging.getLogger(__name__)
+PENDING, DECIDED = "pending", "decided"
+
+
+@dataclass(frozen=True, slots=True)
+class NewAlert:
+    """An alert as it arrives (from a camera node or the in-process pipeline)."""
+
+    deployment_id: str
+    idempotency_key: str
+    camera_id: str
+    entry_id: str
+    score: float
+    threshold: float
+    model_id: str
+    track_id: int
+    raised_at: datetime
+    frame_timestamp: datetime
+    source: str
+    probe_crop_jpeg: bytes | None = None
+    #: Tell the plugin host (False in-process: the pipeline's builder already does).
+    notify_host: bool = True
+
+
+def _iso(value: datetime) -> str:
+    return value.isoformat()
+
+
+def current_decision(session: Session, alert_id: str) -> Decision | None:
+    """The alert's decision in force, if any."""
+    return session.exec(select(Decision).where(Decision.alert_id == alert_id,
+                                               col(Decision.current).is_(True))).first()
+
+
+def alert_view(session: Session, alert: Alert) -> AlertOut:
+    """The alert as officers see it (no biometric data, only links)."""
+    image_id = None
+    if alert.entry_id is not None:
+        image_id = session.exec(select(WatchlistImage.id)
+                                .where(WatchlistImage.entry_id == alert.entry_id)
+                                .order_by(col(WatchlistImage.position))).first()
+    has_crop = session.exec(select(AlertMedia.alert_id)
+                            .where(AlertMedia.alert_id == alert.id)).first() is not None
+    decision = current_decision(session, alert.id)
+    return AlertOut(
+        id=alert.id, deployment_id=alert.deployment_id,
+        camera=CameraRef(id=alert.camera_id, location=alert.camera_location),
+        raised_at=_iso(alert.raised_at), frame_timestamp=_iso(alert.frame_timestamp),
+        received_at=_iso(alert.received_at), score=alert.score, threshold=alert.threshold,
+        model_id=alert.model_id,
+        watchlist_entry=EntryRef(id=alert.entry_id, reference=alert.entry_reference,
+                                 category=alert.entry_category, reason=alert.entry_reason),
+        links=Links(probe_crop=f"/alerts/{alert.id}/probe-crop" if has_crop else None,
+                    watchlist_image=f"/watchlist-images/{image_id}" if image_id else None),
+        state=alert.state,
+        decision=None if decision is None else DecisionOut(
+            decision=decision.decision, outcome=decision.outcome, note=decision.note,
+            decided_by=decision.decided_by, decided_at=_iso(decision.decided_at),
+            amended=decision.amended, reason=decision.reason),
+    )
+
+
+def _event(session: Session, alert: Alert, kind: str) -> dict[str, Any]:
+    view = alert_view(session, alert).model_dump(mode="json")
+    event = AlertEvent(deployment_id=alert.deployment_id, alert_id=alert.id, kind=kind,
+                       payload=view)
+    session.add(event)
+    session.flush()
+    return {"type": kind, "cursor": event.id, "alert": view}
+
+
+def _existing(session: Session, deployment_id: str, key: str) -> Alert | None:
+    return session.exec(select(Alert).where(Alert.deployment_id == deployment_id,
+                                            Alert.idempotency_key == key)).first()
+
+
+def record_alert(ctx: AppContext, new: NewAlert) -> tuple[AlertOut, bool]:
+    """Persist an alert and its outbox event, then deliver it. The same idempotency key
+    gives back the alert already stored (``created`` is False) and delivers nothing."""
+    try:
+        with ctx.db.session() as session:
+            found = _existing(session, new.deployment_id, new.idempotency_key)
+            if found is not None:
+                return alert_view(session, found), False
+            message, alert = _insert(session, new)
+    except sa.exc.IntegrityError:
+        with ctx.db.session() as session:
+            found = _existing(session, new.deployment_id, new.idempotency_key)
+            if found is None:
+                raise
+            return alert_view(session, found), False
+    ctx.delivery.deliver(message)
+    if not new.notify_host:
+        return AlertOut.model_validate(message["alert"]), True
+    ctx.host.alert_raised(core.Alert(
+        alert_id=alert.id, deployment_id=alert.deployment_id, camera_id=alert.camera_id,
+        track_id=alert.track_id, entry_id=new.entry_id, score=alert.score,
+        threshold=alert.threshold, model_id=alert.model_id, raised_at=alert.raised_at,
+        frame_timestamp=alert.frame_timestamp, first_seen_at=alert.frame_timestamp))
+    return AlertOut.model_validate(message["alert"]), True
+
+
+def _insert(session: Session, new: NewAlert) -> tuple[dict[str, Any], Alert]:
+    deployment: Deployment = get_deployment(session, new.deployment_id)
+    if deployment.state != LIVE:
+        raise Conflict(f"deployment {deployment.id} is {deployment.state}, not live: "
+                       "alerts are accepted only while it is live")
+    entry = session.get(WatchlistEntry, new.entry_id)
+    if entry is None or entry.deployment_id != deployment.id:
+        raise Unprocessable(f"entry_id {new.entry_id} is not on this deployment's watchlist",
+                            errors=[{"field": "entry_id", "message": "not on the watchlist"}])
+    camera = session.exec(select(Camera).where(Camera.deployment_id == deployment.id,
+                                               Camera.camera_id == new.camera_id)).first()
+    if camera is None:
+        raise Unprocessable(f"camera_id {new.camera_id!r} is not a camera of this deployment",
+                            errors=[{"field": "camera_id", "message": "unknown camera"}])
+    alert = Alert(deployment_id=deployment.id, idempotency_key=new.idempotency_key,
+                  camera_id=camera.camera_id, camera_location=camera.location_name,
+                  entry_id=entry.id, entry_reference=entry.reference,
+                  entry_category=entry.category, entry_reason=entry.reason, score=new.score,
+                  threshold=new.threshold, model_id=new.model_id, track_id=new.track_id,
+                  raised_at=new.raised_at, frame_timestamp=new.frame_timestamp,
+                  source=new.source)
+    session.add(alert)
+    session.flush()
+    if new.probe_crop_jpeg:
+        storage.save_probe_crop(session, alert.id, new.probe_crop_jpeg)
+        session.flush()
+    return _event(session, alert, "alert.raised"), alert
+
+
+def visible_alert(session: Session, who: Principal, alert_id: str) -> Alert:
+    """An alert ``who`` may see: 404 unknown, 403 not assigned."""
+    alert = session.get(Alert, alert_id)
+    if alert is None:
+        raise NotFound(f"no alert {alert_id}")
+    visible_deployment(session, who, alert.deployment_id)
+    return alert
+
+
+def _same(decision: Decision, data: DecisionIn) -> bool:
+    return (decision.decision, decision.outcome, decision.note) == (
+        data.decision.value, data.outcome.value, data.note)
+
+
+def decide(ctx: AppContext, who: Principal, alert_id: str, data: DecisionIn,
+           amendment: AmendmentIn | None = None) -> AlertOut:
+    """Record a decision (idempotent) or a supervisor's amendment; tell every watcher."""
+    with ctx.db.session() as session:
+        alert = visible_alert(session, who, alert_id)
+        current = current_decision(session, alert_id)
+        if amendment is None:
+            if current is not None:
+                if _same(current, data):
+                    return alert_view(session, alert)
+                raise Conflict(
+                    f"alert {alert_id} already has a different decision "
+                    f"({current.decision}, {current.outcome}) by {current.decided_by}; "
+                    "a supervisor may amend it with a reason",
+                    current={"decision": current.decision, "outcome": current.outcome})
+        else:
+            if current is None:
+                raise Conflict(f"alert {alert_id} has no decision to amend")
+            if current.amended and _same(current, data) and current.reason == amendment.reason:
+                return alert_view(session, alert)
+            current.current = False
+            session.add(current)
+            session.flush()
+        decision = Decision(alert_id=alert_id, decision=data.decision.value,
+                            outcome=data.outcome.value, note=data.note, decided_by=who.actor,
+                            amended=amendment is not None,
+                            reason=amendment.reason if amendment else None)
+        session.add(decision)
+        alert.state = DECIDED
+        session.add(alert)
+        session.flush()
+        message = _event(session, alert, "alert.updated")
+    ctx.delivery.deliver(message)
+    ctx.host.decision_recorded(DecisionRecorded(
+        alert_id=alert_id, deployment_id=alert.deployment_id, decision=decision.decision,
+        outcome=decision.outcome, decided_by=decision.decided_by,
+        decided_at=decision.decided_at, amended=decision.amended, reason=decision.reason))
+    return AlertOut.model_validate(message["alert"])
+
+
+def feed_backlog(ctx: AppContext, deployment_id: str, after: int | None) -> list[dict[str, Any]]:
+    """Messages an officer missed: every event after ``after``; without a cursor, the
+    deployment's pending alerts as they are now (cursor = the latest event)."""
+    with ctx.db.session() as session:
+        if after is not None:
+            events = session.exec(select(AlertEvent)
+                                  .where(AlertEvent.deployment_id == deployment_id,
+                                         col(AlertEvent.id) > after)
+                                  .order_by(col(AlertEvent.id))).all()
+            return [{"type": e.kind, "cursor": e.id, "alert": e.payload} for e in events]
+        latest = session.exec(select(sa.func.max(AlertEvent.id))
+                              .where(AlertEvent.deployment_id == deployment_id)).one()
+        pending = session.exec(select(Alert).where(Alert.deployment_id == deployment_id,
+                                                   Alert.state == PENDING)
+                               .order_by(col(Alert.received_at))).all()
+        return [{"type": "alert.pending", "cursor": latest or 0,
+                 "alert": alert_view(session, a).model_dump(mode="json")} for a in pending]

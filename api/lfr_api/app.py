@@ -1,0 +1,169 @@
+"""The app factory: settings in, a Litestar app out (routes, auth, channels, errors)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+import anyio.to_thread
+from litestar import Litestar, Request, get
+from litestar.channels import ChannelsPlugin
+from litestar.config.app import AppConfig
+from litestar.di import Provide
+from litestar.middleware.base import DefineMiddleware
+from litestar.openapi.config import OpenAPIConfig
+from litestar.openapi.spec import Components, SecurityScheme
+from litestar.plugins import InitPluginProtocol
+from sqlmodel import select
+
+from lfr_api import __version__
+from lfr_api.alerts.controller import (
+    AlertController,
+    DeploymentAlertsController,
+    IngestController,
+)
+from lfr_api.auth.controller import AuthController
+from lfr_api.context import AppContext
+from lfr_api.db.engine import Database, make_engine, upgrade
+from lfr_api.db.models import Deployment
+from lfr_api.delivery import AlertDelivery, channels_backend
+from lfr_api.deployments import service as deployments
+from lfr_api.deployments.controller import (
+    DeploymentController,
+    NodeController,
+    PublicController,
+)
+from lfr_api.devices.controller import DeviceController
+from lfr_api.errors import EXCEPTION_HANDLERS
+from lfr_api.recognition import LiveMatchers, Recognition
+from lfr_api.security.guards import public
+from lfr_api.security.middleware import AuthMiddleware
+from lfr_api.security.passwords import Passwords
+from lfr_api.security.tokens import AccessTokens
+from lfr_api.settings import Settings
+from lfr_api.users.controller import UserController
+from lfr_api.watchlists.controller import WatchlistController, WatchlistImageController
+from lfr_framework.models.store import ModelStore
+from lfr_framework.plugins import PluginHost
+
+log = logging.getLogger("lfr_api")
+
+OPENAPI_PATH = "/schema"
+
+
+@get("/health", guards=public, tags=["public"])
+async def health(request: Request[Any, Any, Any]) -> dict[str, str]:
+    """Liveness: the service answers."""
+    return {"status": "ok", "version": __version__}
+
+
+ROUTE_HANDLERS: list[Any] = [
+    health, AuthController, UserController, DeploymentController, PublicController,
+    NodeController, WatchlistController, WatchlistImageController, IngestController,
+    AlertController, DeploymentAlertsController, DeviceController,
+]
+
+
+def openapi_config() -> OpenAPIConfig:
+    """The OpenAPI document (served at ``/schema/openapi.json``)."""
+    return OpenAPIConfig(
+        title="LFR service", version=__version__, path=OPENAPI_PATH,
+        components=Components(security_schemes={
+            "bearer": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT"),
+            "apiKey": SecurityScheme(type="apiKey", name="X-API-Key", security_scheme_in="header"),
+        }),
+        security=[{"bearer": []}],
+    )
+
+
+class LfrServicePlugin(InitPluginProtocol):
+    """Wires routes, auth, channels, error mapping and the start-up work into the app."""
+
+    def __init__(self, ctx: AppContext, channels: ChannelsPlugin) -> None:
+        self.ctx = ctx
+        self.channels = channels
+
+    def on_app_init(self, app_config: AppConfig) -> AppConfig:
+        ctx = self.ctx
+        app_config.route_handlers.extend(ROUTE_HANDLERS)
+        app_config.middleware.append(DefineMiddleware(AuthMiddleware, exclude=["^/schema"]))
+        app_config.exception_handlers.update(EXCEPTION_HANDLERS)
+        app_config.state["ctx"] = ctx
+        app_config.dependencies["channels"] = Provide(lambda: self.channels, sync_to_thread=False)
+        app_config.lifespan.append(self.lifespan)
+        app_config.request_max_body_size = ctx.settings.upload_limit_bytes + 64 * 1024
+        return app_config
+
+    @contextlib.asynccontextmanager
+    async def lifespan(self, _app: Litestar) -> AsyncIterator[None]:
+        ctx = self.ctx
+        ctx.delivery.bind_loop()
+        await anyio.to_thread.run_sync(restore_live_matchers, ctx)
+        task = asyncio.create_task(_expiry_loop(ctx))
+        try:
+            yield
+        finally:
+            task.cancel()
+            ctx.matchers.stop_all()
+            ctx.delivery.close()
+
+
+def restore_live_matchers(ctx: AppContext) -> None:
+    """Rebuild the matchers of deployments that are live (after a restart)."""
+    deployments.close_expired(ctx)
+    with ctx.db.session() as session:
+        live = session.exec(select(Deployment).where(Deployment.state == deployments.LIVE)).all()
+        for deployment in live:
+            try:
+                dimension = ctx.recognition.models(deployment).recogniser.dimension
+                from lfr_api import storage
+
+                ctx.matchers.start(deployment, dimension,
+                                   storage.deployment_templates(session, deployment.id))
+            except Exception as exc:
+                log.error("live deployment %s: matcher not rebuilt: %s", deployment.id, exc)
+
+
+async def _expiry_loop(ctx: AppContext) -> None:
+    while True:
+        await asyncio.sleep(ctx.settings.expiry_check_seconds)
+        try:
+            await anyio.to_thread.run_sync(deployments.close_expired, ctx)
+        except Exception:
+            log.exception("closing expired deployments failed")
+
+
+def build_context(settings: Settings, host: PluginHost | None = None,
+                  store: ModelStore | None = None, migrate: bool = True,
+                  channels: ChannelsPlugin | None = None) -> tuple[AppContext, ChannelsPlugin]:
+    """The app's services: database (migrated to head), plugins, models, delivery."""
+    host = host or PluginHost()
+    store = store or host.model_store(settings.home)
+    engine = make_engine(settings.database_url)
+    if migrate:
+        upgrade(engine)
+    channels = channels or ChannelsPlugin(backend=channels_backend(settings.redis_url),
+                                          arbitrary_channels_allowed=True)
+    ctx = AppContext(
+        settings=settings, db=Database(engine), host=host,
+        passwords=Passwords(settings.password_hashing), tokens=AccessTokens(settings),
+        recognition=Recognition(host, store), matchers=LiveMatchers(host),
+        delivery=AlertDelivery(channels))
+    return ctx, channels
+
+
+def create_app(settings: Settings | None = None, *, host: PluginHost | None = None,
+               store: ModelStore | None = None, migrate: bool = True,
+               debug: bool = False) -> Litestar:
+    """The LFR service app. ``host`` defaults to the installed plugins (tests pass their
+    own ``PluginHost(load_entry_points=False)``); the database is migrated to head."""
+    settings = settings or Settings.from_env()
+    ctx, channels = build_context(settings, host, store, migrate)
+    return Litestar(
+        plugins=[channels, LfrServicePlugin(ctx, channels)],
+        openapi_config=openapi_config(),
+        debug=debug,
+    )

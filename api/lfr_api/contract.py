@@ -1,0 +1,28 @@
+"""The OpenAPI document of the app, as committed in ``mobile_contract/openapi.json``."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from lfr_api.app import create_app
+from lfr_api.settings import Settings
+from lfr_framework.plugins import PluginHost
+
+
+def openapi_document() -> dict[str, Any]:
+    """The OpenAPI document the app serves at ``/schema/openapi.json``."""
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = Settings(home=Path(tmp), database_url=f"sqlite:///{tmp}/contract.db",
+                            jwt_secret="contract-" + "x" * 40)
+        app = create_app(settings, host=PluginHost(load_entry_points=False))
+        document: dict[str, Any] = app.openapi_schema.to_schema()
+        app.state["ctx"].db.engine.dispose()
+        return document
+
+
+def render(document: dict[str, Any]) -> str:
+    """The document as committed: sorted keys, two-space indent, final newline."""
+    return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"

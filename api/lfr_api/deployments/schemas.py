@@ -1,0 +1,178 @@
+"""Deployment, camera, assignment and service-account schemas."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import AwareDatetime, Field, model_validator
+
+from lfr_api.schemas import Schema
+
+SLUG = r"^[A-Za-z0-9._-]{1,64}$"
+
+
+class DeploymentCreate(Schema):
+    """A draft deployment: what an admin prepares before authorisation."""
+
+    name: str = Field(min_length=1, max_length=200)
+    location: str = Field("", max_length=500)
+    purpose: str = ""
+    planned_start: AwareDatetime | None = None
+    planned_end: AwareDatetime | None = None
+    threshold: float | None = Field(None, gt=0, le=1)
+    detector: str = Field("mediapipe", min_length=1, max_length=100)
+    detector_options: dict[str, Any] = Field(default_factory=dict)
+    recogniser: str = Field("arcface_onnx", min_length=1, max_length=100)
+    recogniser_options: dict[str, Any] = Field(default_factory=dict)
+    matcher: str = Field("usearch", min_length=1, max_length=100)
+    matcher_options: dict[str, Any] = Field(default_factory=dict)
+
+
+class DeploymentUpdate(Schema):
+    """Changes to a draft (any field left out stays as it is)."""
+
+    name: str | None = Field(None, min_length=1, max_length=200)
+    location: str | None = Field(None, max_length=500)
+    purpose: str | None = None
+    planned_start: AwareDatetime | None = None
+    planned_end: AwareDatetime | None = None
+    threshold: float | None = Field(None, gt=0, le=1)
+
+
+class Authorisation(Schema):
+    """What the authorising officer records when authorising a deployment."""
+
+    purpose: str = Field(min_length=1)
+    legal_basis: str = Field(min_length=1)
+    necessity: str = Field(min_length=1)
+    proportionality: str = Field(min_length=1)
+    watchlist_criteria: str = Field(min_length=1)
+    community_impact_ref: str = Field(min_length=1, max_length=200)
+    location: str = Field(min_length=1, max_length=500)
+    authorised_start: AwareDatetime
+    authorised_end: AwareDatetime
+
+    @model_validator(mode="after")
+    def _window(self) -> Authorisation:
+        if self.authorised_end <= self.authorised_start:
+            raise ValueError("authorised_end must be after authorised_start")
+        return self
+
+
+class TransitionNote(Schema):
+    """An optional note on a lifecycle step."""
+
+    note: str = Field("", max_length=2000)
+
+
+class DeploymentOut(Schema):
+    """A deployment as staff see it."""
+
+    id: str
+    name: str
+    state: str
+    location: str
+    purpose: str
+    legal_basis: str
+    necessity: str
+    proportionality: str
+    watchlist_criteria: str
+    community_impact_ref: str
+    planned_start: datetime | None
+    planned_end: datetime | None
+    authorised_start: datetime | None
+    authorised_end: datetime | None
+    authorised_by: str | None
+    authorised_at: datetime | None
+    published_at: datetime | None
+    threshold: float | None
+    detector: str
+    detector_options: dict[str, Any]
+    recogniser: str
+    recogniser_options: dict[str, Any]
+    matcher: str
+    matcher_options: dict[str, Any]
+    created_by: str
+    created_at: datetime
+
+
+class PublicNotice(Schema):
+    """A published deployment notice: place, times, purpose; never watchlist content."""
+
+    id: str
+    name: str
+    location: str
+    purpose: str
+    legal_basis: str
+    state: str
+    starts: datetime | None
+    ends: datetime | None
+    published_at: datetime | None
+
+
+class TransitionOut(Schema):
+    """One recorded lifecycle step."""
+
+    from_state: str
+    to_state: str
+    actor: str
+    at: datetime
+    note: str
+
+
+class CameraIn(Schema):
+    """A camera of the deployment: source plugin name, URI, where it is, plugin options."""
+
+    camera_id: str = Field(pattern=SLUG)
+    source: str = Field(min_length=1, max_length=100)
+    uri: str = Field(min_length=1, max_length=2000)
+    location_name: str = Field("", max_length=500)
+    options: dict[str, Any] = Field(default_factory=dict)
+
+
+class CameraOut(CameraIn):
+    """A stored camera."""
+
+    deployment_id: str
+
+
+class AssignmentIn(Schema):
+    """Assign a user (officer or supervisor) to a deployment."""
+
+    user_id: str = Field(min_length=1, max_length=36)
+
+
+class AssignmentOut(Schema):
+    """An assignment."""
+
+    deployment_id: str
+    user_id: str
+    assigned_by: str
+    assigned_at: datetime
+
+
+class ServiceAccountIn(Schema):
+    """A camera node's account for this deployment."""
+
+    name: str = Field(pattern=SLUG)
+
+
+class ServiceAccountOut(Schema):
+    """A service account; ``api_key`` is shown once, when it is created."""
+
+    id: str
+    name: str
+    deployment_id: str
+    active: bool
+    created_at: datetime
+    api_key: str | None = None
+
+
+class NodeConfiguration(Schema):
+    """What a camera node needs to run its deployment's pipeline."""
+
+    deployment: DeploymentOut
+    cameras: list[CameraOut]
+
+

@@ -1,0 +1,202 @@
+"""Deployment lifecycle (draft → authorised → live → closed), access and cameras."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from lfr_api import storage
+from lfr_api.context import AppContext
+from lfr_api.db.models import Assignment, Camera, Deployment, DeploymentTransition, User
+from lfr_api.db.types import utcnow
+from lfr_api.deployments.schemas import Authorisation, CameraIn, DeploymentCreate
+from lfr_api.errors import Conflict, Forbidden, InvalidRequest, NotFound
+from lfr_api.security.roles import Principal, Role
+from lfr_framework.events import DeploymentStateChanged
+
+DRAFT, AUTHORISED, LIVE, CLOSED = "draft", "authorised", "live", "closed"
+#: Roles that see every deployment; officers see only those they are assigned to.
+SEE_ALL = frozenset({Role.admin, Role.authorising_officer, Role.supervisor, Role.compliance})
+
+
+def get_deployment(session: Session, deployment_id: str) -> Deployment:
+    """A deployment by id, or 404."""
+    deployment = session.get(Deployment, deployment_id)
+    if deployment is None:
+        raise NotFound(f"no deployment {deployment_id}")
+    return deployment
+
+
+def is_assigned(session: Session, deployment_id: str, user_id: str) -> bool:
+    """Whether a user is assigned to a deployment."""
+    return session.get(Assignment, (deployment_id, user_id)) is not None
+
+
+def visible_deployment(session: Session, who: Principal, deployment_id: str) -> Deployment:
+    """The deployment if ``who`` may see it: 404 unknown, 403 not assigned."""
+    deployment = get_deployment(session, deployment_id)
+    if who.role in SEE_ALL:
+        return deployment
+    if who.is_service:
+        if who.deployment_id == deployment_id:
+            return deployment
+        raise Forbidden("this API key belongs to another deployment")
+    if not is_assigned(session, deployment_id, who.id):
+        raise Forbidden("you are not assigned to this deployment")
+    return deployment
+
+
+def visible_deployments(session: Session, who: Principal) -> list[Deployment]:
+    """The deployments ``who`` may see, newest first."""
+    query = select(Deployment).order_by(col(Deployment.created_at).desc())
+    if who.role not in SEE_ALL:
+        query = query.join(Assignment, col(Assignment.deployment_id) == col(Deployment.id)) \
+            .where(Assignment.user_id == who.id)
+    return list(session.exec(query).all())
+
+
+def create(ctx: AppContext, session: Session, who: Principal,
+           data: DeploymentCreate) -> Deployment:
+    """A new draft; plugin names and options are checked first (400 naming the key)."""
+    _check_window(data.planned_start, data.planned_end, "planned_end")
+    deployment = Deployment(**data.model_dump(), created_by=who.id)
+    ctx.recognition.validate(deployment)
+    session.add(deployment)
+    session.add(DeploymentTransition(deployment_id=deployment.id, from_state="",
+                                     to_state=DRAFT, actor=who.actor, note="created"))
+    session.flush()
+    return deployment
+
+
+def _check_window(start: datetime | None, end: datetime | None, field: str) -> None:
+    if start is not None and end is not None and end <= start:
+        raise InvalidRequest(f"{field} must be after the start",
+                             errors=[{"field": field, "message": "must be after the start"}])
+
+
+def _move(session: Session, deployment: Deployment, to_state: str, who: Principal,
+          note: str = "") -> DeploymentStateChanged:
+    now = utcnow()
+    old = deployment.state
+    deployment.state = to_state
+    session.add(deployment)
+    session.add(DeploymentTransition(deployment_id=deployment.id, from_state=old,
+                                     to_state=to_state, actor=who.actor, at=now, note=note))
+    return DeploymentStateChanged(deployment.id, old, to_state, who.actor, now)
+
+
+def _require(deployment: Deployment, *states: str, action: str) -> None:
+    if deployment.state not in states:
+        raise Conflict(f"cannot {action} a deployment that is {deployment.state} "
+                       f"(it must be {' or '.join(states)})", state=deployment.state)
+
+
+def authorise(session: Session, deployment: Deployment, who: Principal,
+              data: Authorisation) -> DeploymentStateChanged:
+    """Record the authorisation and move draft → authorised."""
+    _require(deployment, DRAFT, action="authorise")
+    for key, value in data.model_dump().items():
+        setattr(deployment, key, value)
+    deployment.authorised_by = who.id
+    deployment.authorised_at = utcnow()
+    return _move(session, deployment, AUTHORISED, who)
+
+
+def publish(session: Session, deployment: Deployment) -> Deployment:
+    """Publish the deployment's notice (authorised or live deployments only)."""
+    _require(deployment, AUTHORISED, LIVE, action="publish")
+    if deployment.published_at is None:
+        deployment.published_at = utcnow()
+        session.add(deployment)
+    return deployment
+
+
+def start(ctx: AppContext, session: Session, deployment: Deployment, who: Principal,
+          note: str = "") -> DeploymentStateChanged:
+    """Move authorised → live, only inside the authorised window; build its live matcher."""
+    _require(deployment, AUTHORISED, action="start")
+    now = utcnow()
+    assert deployment.authorised_start is not None and deployment.authorised_end is not None
+    if not deployment.authorised_start <= now < deployment.authorised_end:
+        raise Conflict(
+            f"cannot go live now ({now.isoformat()}): outside the authorised window "
+            f"{deployment.authorised_start.isoformat()} to "
+            f"{deployment.authorised_end.isoformat()}",
+            authorised_start=deployment.authorised_start.isoformat(),
+            authorised_end=deployment.authorised_end.isoformat())
+    event = _move(session, deployment, LIVE, who, note)
+    dimension = ctx.recognition.models(deployment).recogniser.dimension
+    ctx.matchers.start(deployment, dimension,
+                       storage.deployment_templates(session, deployment.id))
+    return event
+
+
+def close(ctx: AppContext, session: Session, deployment: Deployment, who: Principal,
+          note: str = "") -> DeploymentStateChanged:
+    """Move any open deployment to closed and destroy its watchlist images and templates."""
+    _require(deployment, DRAFT, AUTHORISED, LIVE, action="close")
+    event = _move(session, deployment, CLOSED, who, note)
+    storage.destroy_watchlist(session, deployment.id)
+    ctx.matchers.stop(deployment.id)
+    return event
+
+
+SYSTEM = Principal(id="system", name="expiry", role=Role.admin)
+
+
+def close_expired(ctx: AppContext, now: datetime | None = None) -> list[DeploymentStateChanged]:
+    """Close every live deployment whose authorised window has ended."""
+    now = now or utcnow()
+    events = []
+    with ctx.db.session() as session:
+        rows = session.exec(select(Deployment).where(Deployment.state == LIVE,
+                                                     col(Deployment.authorised_end) <= now))
+        for deployment in rows.all():
+            events.append(close(ctx, session, deployment, SYSTEM,
+                                "the authorised window ended"))
+    for event in events:
+        ctx.host.deployment_state_changed(event)
+    return events
+
+
+def assign(session: Session, deployment: Deployment, user_id: str, who: Principal) -> Assignment:
+    """Assign an officer or supervisor to a deployment (idempotent)."""
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"no user {user_id}")
+    if user.role not in (Role.officer, Role.supervisor):
+        raise InvalidRequest("only officers and supervisors are assigned to deployments",
+                             errors=[{"field": "user_id", "message": f"user is {user.role}"}])
+    existing = session.get(Assignment, (deployment.id, user_id))
+    if existing is not None:
+        return existing
+    assignment = Assignment(deployment_id=deployment.id, user_id=user_id, assigned_by=who.actor)
+    session.add(assignment)
+    return assignment
+
+
+def save_camera(ctx: AppContext, session: Session, deployment: Deployment, data: CameraIn,
+                replace: Camera | None = None) -> Camera:
+    """Add or replace a camera after checking its source plugin and options."""
+    _require(deployment, DRAFT, AUTHORISED, LIVE, action="change cameras of")
+    ctx.host.camera_sources.validate_options(data.source, data.options, "options")
+    clash = session.exec(select(Camera).where(Camera.deployment_id == deployment.id,
+                                              Camera.camera_id == data.camera_id)).first()
+    if clash is not None and clash is not replace:
+        raise Conflict(f"camera {data.camera_id!r} already exists in this deployment")
+    camera = replace or Camera(deployment_id=deployment.id, camera_id=data.camera_id,
+                               source=data.source, uri=data.uri)
+    for key, value in data.model_dump().items():
+        setattr(camera, key, value)
+    session.add(camera)
+    return camera
+
+
+def get_camera(session: Session, deployment_id: str, camera_id: str) -> Camera:
+    """A camera of a deployment, or 404."""
+    camera = session.exec(select(Camera).where(Camera.deployment_id == deployment_id,
+                                               Camera.camera_id == camera_id)).first()
+    if camera is None:
+        raise NotFound(f"no camera {camera_id!r} in deployment {deployment_id}")
+    return camera

@@ -1,0 +1,124 @@
+"""The service's own domain errors, and the one place that turns every error into an
+RFC 9457 problem-details response (``application/problem+json``)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+
+from lfr_framework.errors import (
+    ConfigurationError,
+    EnrolmentError,
+    ImageDecodeError,
+    LFRError,
+    ModelError,
+    PluginError,
+)
+
+log = logging.getLogger("lfr_api")
+PROBLEM_JSON = "application/problem+json"
+TYPE_BASE = "https://lfr.invalid/problems/"
+
+
+class ServiceError(LFRError):
+    """Base of the service's errors; subclasses fix the HTTP status and problem type."""
+
+    status = 400
+    type_ = "bad-request"
+    title = "Bad request"
+
+    def __init__(self, detail: str, *, errors: list[dict[str, str]] | None = None,
+                 **extra: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.errors = errors
+        self.extra = extra
+
+
+class InvalidRequest(ServiceError):
+    """A field of the request is wrong; ``errors`` names it."""
+
+
+class NotAuthenticated(ServiceError):
+    status, type_, title = 401, "not-authenticated", "Not authenticated"
+
+
+class Forbidden(ServiceError):
+    status, type_, title = 403, "forbidden", "Forbidden"
+
+
+class NotFound(ServiceError):
+    status, type_, title = 404, "not-found", "Not found"
+
+
+class Conflict(ServiceError):
+    status, type_, title = 409, "conflict", "Conflict"
+
+
+class PayloadTooLarge(ServiceError):
+    status, type_, title = 413, "payload-too-large", "Payload too large"
+
+
+class UnsupportedMedia(ServiceError):
+    status, type_, title = 415, "unsupported-media-type", "Unsupported media type"
+
+
+class Unprocessable(ServiceError):
+    status, type_, title = 422, "unprocessable", "Unprocessable content"
+
+
+def problem(status: int, type_: str, title: str, detail: str, instance: str,
+            **extra: Any) -> Response[dict[str, Any]]:
+    """A problem-details response."""
+    body: dict[str, Any] = {"type": TYPE_BASE + type_, "title": title, "status": status,
+                            "detail": detail, "instance": instance}
+    body.update({k: v for k, v in extra.items() if v is not None})
+    return Response(body, status_code=status, media_type=PROBLEM_JSON)
+
+
+def _validation_errors(exc: ValidationException) -> list[dict[str, str]]:
+    out = []
+    for item in exc.extra if isinstance(exc.extra, list) else []:
+        if isinstance(item, dict):
+            out.append({"field": str(item.get("key") or item.get("source") or "body"),
+                        "message": str(item.get("message", ""))})
+    return out or [{"field": "body", "message": exc.detail}]
+
+
+def handle_exception(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """Map any exception to a problem-details response (the app's only exception handler)."""
+    path = request.url.path
+    if isinstance(exc, ServiceError):
+        return problem(exc.status, exc.type_, exc.title, exc.detail, path,
+                       errors=exc.errors, **exc.extra)
+    if isinstance(exc, EnrolmentError):
+        return problem(422, "enrolment-failed", "Image failed enrolment", str(exc), path,
+                       check=exc.check)
+    if isinstance(exc, ImageDecodeError):
+        return problem(415, "not-an-image", "Not an image", str(exc), path)
+    if isinstance(exc, ConfigurationError | PluginError):
+        return problem(400, "invalid-configuration", "Invalid configuration", str(exc), path,
+                       errors=[{"field": "options", "message": str(exc)}])
+    if isinstance(exc, ModelError):
+        return problem(503, "model-unavailable", "Model unavailable", str(exc), path)
+    if isinstance(exc, ValidationException):
+        errors = _validation_errors(exc)
+        fields = ", ".join(e["field"] for e in errors)
+        return problem(400, "invalid-request", "Invalid request",
+                       f"the request is not valid: check {fields}", path, errors=errors)
+    if isinstance(exc, HTTPException):
+        titles = {401: "Not authenticated", 403: "Forbidden", 404: "Not found",
+                  405: "Method not allowed", 413: "Payload too large",
+                  415: "Unsupported media type"}
+        status = exc.status_code
+        return problem(status, f"http-{status}", titles.get(status, "Error"), exc.detail, path)
+    log.exception("unhandled error on %s %s", request.method, path)
+    return problem(HTTP_500_INTERNAL_SERVER_ERROR, "internal-error", "Internal error",
+                   "the server could not complete the request", path)
+
+
+EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {Exception: handle_exception}

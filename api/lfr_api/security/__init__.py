@@ -1,0 +1,1 @@
+"""Authentication (passwords, tokens, API keys) and authorisation (roles, guards)."""

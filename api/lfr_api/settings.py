@@ -1,0 +1,80 @@
+"""Service settings, read once from the environment into a frozen dataclass."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from lfr_framework.errors import ConfigurationError
+from lfr_framework.models.store import default_home
+
+DEV_JWT_SECRET = "lfr-dev-secret-not-for-production-use-0123456789"
+
+
+def _int(env: dict[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigurationError(f"{name} must be an integer, got {raw!r}") from None
+    if value <= 0:
+        raise ConfigurationError(f"{name} must be positive, got {value}")
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class PasswordHashing:
+    """argon2id cost parameters (the defaults are argon2-cffi's RFC 9106 low-memory profile)."""
+
+    time_cost: int = 3
+    memory_cost_kib: int = 65536
+    parallelism: int = 4
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything the service needs to start; build with :meth:`from_env` or directly."""
+
+    home: Path
+    database_url: str
+    jwt_secret: str
+    redis_url: str | None = None
+    dev_mode: bool = False
+    upload_limit_bytes: int = 10 * 1024 * 1024
+    access_token_seconds: int = 15 * 60
+    refresh_token_seconds: int = 12 * 60 * 60
+    jwt_issuer: str = "lfr"
+    password_hashing: PasswordHashing = field(default_factory=PasswordHashing)
+    run_pipelines: bool = False
+    expiry_check_seconds: float = 30.0
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
+        """Read ``LFR_*`` variables. ``LFR_JWT_SECRET`` is required unless ``LFR_DEV=1``."""
+        env = dict(os.environ if environ is None else environ)
+        home = Path(env["LFR_HOME"]) if env.get("LFR_HOME") else default_home()
+        dev = env.get("LFR_DEV", "") in ("1", "true", "yes")
+        secret = env.get("LFR_JWT_SECRET", "")
+        if not secret:
+            if not dev:
+                raise ConfigurationError(
+                    "LFR_JWT_SECRET is not set: set it to a long random value "
+                    "(or LFR_DEV=1 for a development-only default)"
+                )
+            secret = DEV_JWT_SECRET
+        if len(secret) < 32:
+            raise ConfigurationError("LFR_JWT_SECRET must be at least 32 characters long")
+        database_url = env.get("LFR_DATABASE_URL") or f"sqlite:///{home / 'lfr.db'}"
+        return cls(
+            home=home,
+            database_url=database_url,
+            jwt_secret=secret,
+            redis_url=env.get("LFR_REDIS_URL") or None,
+            dev_mode=dev,
+            upload_limit_bytes=_int(env, "LFR_UPLOAD_LIMIT_BYTES", 10 * 1024 * 1024),
+            access_token_seconds=_int(env, "LFR_ACCESS_TOKEN_SECONDS", 15 * 60),
+            refresh_token_seconds=_int(env, "LFR_REFRESH_TOKEN_SECONDS", 12 * 60 * 60),
+        )

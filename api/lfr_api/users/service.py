@@ -1,0 +1,51 @@
+"""Creating and changing users."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, select
+
+from lfr_api.db.models import User
+from lfr_api.errors import Conflict, InvalidRequest, NotFound
+from lfr_api.security.passwords import Passwords
+from lfr_api.security.roles import Role
+from lfr_api.users.schemas import UserCreate, UserUpdate
+
+
+def create_user(session: Session, passwords: Passwords, data: UserCreate) -> User:
+    """A new user; 409 when the username is taken."""
+    if data.role is Role.service:
+        raise InvalidRequest("service accounts are created under a deployment",
+                             errors=[{"field": "role", "message": "not a user role"}])
+    if session.exec(select(User).where(User.username == data.username)).first() is not None:
+        raise Conflict(f"the username {data.username!r} is taken")
+    user = User(username=data.username, display_name=data.display_name, role=data.role.value,
+                password_hash=passwords.hash(data.password))
+    session.add(user)
+    session.flush()
+    return user
+
+
+def get_user(session: Session, user_id: str) -> User:
+    """A user by id, or 404."""
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"no user {user_id}")
+    return user
+
+
+def update_user(session: Session, passwords: Passwords, user_id: str, data: UserUpdate) -> User:
+    """Apply an admin's change to a user."""
+    user = get_user(session, user_id)
+    if data.role is not None:
+        if data.role is Role.service:
+            raise InvalidRequest("not a user role",
+                                 errors=[{"field": "role", "message": "not a user role"}])
+        user.role = data.role.value
+    if data.display_name is not None:
+        user.display_name = data.display_name
+    if data.active is not None:
+        user.active = data.active
+    if data.password is not None:
+        user.password_hash = passwords.hash(data.password)
+    session.add(user)
+    return user

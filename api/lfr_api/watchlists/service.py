@@ -1,0 +1,106 @@
+"""Enrolling, listing and removing watchlist entries."""
+
+from __future__ import annotations
+
+import logging
+
+import pydantic
+from sqlmodel import Session, col, select
+
+from lfr_api import storage
+from lfr_api.context import AppContext
+from lfr_api.db.models import WatchlistEntry, WatchlistImage
+from lfr_api.deployments.service import CLOSED, get_deployment
+from lfr_api.errors import Conflict, InvalidRequest, NotFound
+from lfr_api.security.roles import Principal
+from lfr_api.watchlists.schemas import EntryMetadata, EntryOut, ImageOut
+
+log = logging.getLogger(__name__)
+
+
+def parse_metadata(form: dict[str, object]) -> EntryMetadata:
+    """Validate the form fields; 400 naming each bad field."""
+    fields: dict[str, object] = {k: v for k, v in form.items()
+                                 if k != "images" and isinstance(v, str)}
+    held = fields.get("lawfully_held")
+    if isinstance(held, str):
+        flag = held.strip().lower()
+        fields["lawfully_held"] = {"true": True, "false": False}.get(flag, flag)
+    try:
+        return EntryMetadata.model_validate(fields)
+    except pydantic.ValidationError as exc:
+        errors = [{"field": ".".join(str(p) for p in e["loc"]) or "form", "message": e["msg"]}
+                  for e in exc.errors()]
+        raise InvalidRequest(
+            "the watchlist entry is not valid: check " + ", ".join(e["field"] for e in errors),
+            errors=errors) from None
+
+
+def entry_out(session: Session, entry: WatchlistEntry) -> EntryOut:
+    """An entry with its image links."""
+    images = session.exec(select(WatchlistImage.id, WatchlistImage.filename,
+                                 WatchlistImage.content_type)
+                          .where(WatchlistImage.entry_id == entry.id)
+                          .order_by(col(WatchlistImage.position))).all()
+    out = EntryOut.model_validate(entry)
+    out.images = [ImageOut(id=i, filename=f, content_type=c, link=f"/watchlist-images/{i}")
+                  for i, f, c in images]
+    return out
+
+
+def enrol(ctx: AppContext, deployment_id: str, who: Principal, meta: EntryMetadata,
+          files: list[tuple[str, str, bytes]]) -> EntryOut:
+    """Check every image (decode, one face, quality), then store the entry and its images in
+    one transaction and add it to the live matcher. Nothing is stored if any image fails."""
+    with ctx.db.session() as session:
+        deployment = get_deployment(session, deployment_id)
+        if deployment.state == CLOSED:
+            raise Conflict("the deployment is closed: its watchlist was destroyed")
+    templates = ctx.recognition.enrol(deployment, [(name, data) for name, _, data in files])
+    model_id = ctx.recognition.model_id(deployment)
+    with ctx.db.session() as session:
+        deployment = get_deployment(session, deployment_id)
+        if deployment.state == CLOSED:
+            raise Conflict("the deployment closed during enrolment")
+        entry = WatchlistEntry(deployment_id=deployment_id, reference=meta.reference,
+                               category=meta.category.value, reason=meta.reason,
+                               image_source=meta.image_source, lawfully_held=True,
+                               added_by=who.actor, model_id=model_id)
+        session.add(entry)
+        session.flush()
+        for position, ((name, ctype, data), template) in enumerate(
+                zip(files, templates, strict=True)):
+            storage.save_watchlist_image(session, entry.id, position, name, ctype, data, template)
+        session.flush()
+        out = entry_out(session, entry)
+        stacked = storage.entry_templates(session, entry.id)
+    ctx.matchers.add(deployment_id, entry.id, stacked)
+    stacked.fill(0.0)
+    log.info("watchlist entry %s enrolled in deployment %s with %d image(s)",
+             entry.id, deployment_id, len(files))
+    return out
+
+
+def get_entry(session: Session, deployment_id: str, entry_id: str) -> WatchlistEntry:
+    """An entry of a deployment, or 404."""
+    entry = session.get(WatchlistEntry, entry_id)
+    if entry is None or entry.deployment_id != deployment_id:
+        raise NotFound(f"no watchlist entry {entry_id} in deployment {deployment_id}")
+    return entry
+
+
+def remove(ctx: AppContext, deployment_id: str, entry_id: str) -> None:
+    """Delete an entry, its images and templates; the live matcher forgets it at once."""
+    with ctx.db.session() as session:
+        entry = get_entry(session, deployment_id, entry_id)
+        session.exec(
+            WatchlistImage.__table__.delete().where(  # type: ignore[attr-defined]
+                WatchlistImage.__table__.c.entry_id == entry.id))  # type: ignore[attr-defined]
+        session.delete(entry)
+    ctx.matchers.remove(deployment_id, entry_id)
+
+
+def check_enrolment_target(ctx: AppContext, deployment_id: str) -> None:
+    """404 for an unknown deployment before any upload is read."""
+    with ctx.db.session() as session:
+        get_deployment(session, deployment_id)

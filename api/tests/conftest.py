@@ -1,0 +1,70 @@
+"""Fixtures: a real app on real SQLite (and PostgreSQL when ``LFR_TEST_DATABASE_URL`` is
+set), real plugins and models, users of every role."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from lfr_api.testing import PG_URL, Api, build_api, pg_schema_url
+
+from lfr_framework.plugins import PluginHost
+
+BACKENDS = [
+    "sqlite",
+    pytest.param("postgresql", marks=[
+        pytest.mark.network_service,
+        pytest.mark.skipif(not PG_URL, reason="LFR_TEST_DATABASE_URL is not set "
+                           "(e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test)")]),
+]
+
+
+@pytest.fixture(scope="session")
+def plugin_host() -> PluginHost:
+    """The default plugins, registered explicitly (nothing else that is installed)."""
+    import lfr_arcface_onnx.plugin
+    import lfr_mediapipe.plugin
+    import lfr_opencv.plugin
+    import lfr_usearch.plugin
+
+    host = PluginHost(load_entry_points=False)
+    for name, module in (("mediapipe", lfr_mediapipe.plugin),
+                         ("arcface_onnx", lfr_arcface_onnx.plugin),
+                         ("usearch", lfr_usearch.plugin), ("opencv", lfr_opencv.plugin)):
+        host.register_plugin(module, name=name)
+    return host
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def database_url(request: pytest.FixtureRequest,
+                 tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A fresh, empty database: a SQLite file, or a PostgreSQL schema of its own."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'lfr.db'}"
+        return
+    assert PG_URL is not None
+    schema = f"lfr_test_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield pg_schema_url(schema)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="module")
+def api(plugin_host: PluginHost, database_url: str) -> Iterator[Api]:
+    """A running app on the module's database."""
+    yield from build_api(plugin_host, database_url)
+
+
+@pytest.fixture(scope="session")
+def photo_bytes(real_photos: dict[str, Path]) -> dict[str, bytes]:
+    """The real test photos as bytes."""
+    return {name: path.read_bytes() for name, path in real_photos.items()}

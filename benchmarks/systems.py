@@ -1,0 +1,55 @@
+"""The systems a benchmark compares. Each one loads its models in ``prepare`` (not timed),
+then ``run`` processes every frame of a scene video once and returns a :class:`RunResult`.
+
+To add a peer (the ``face_recognition`` library, a plain OpenCV loop, …): write a class
+with this shape in its own module and add a factory to :data:`SYSTEMS`. A peer fills in
+``frames``, ``wall_s`` and the pass-level fields; ``stages`` and call timings are optional.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Protocol
+
+from benchmarks.records import RunResult
+from benchmarks.scenes import RenderedScene
+
+
+class System(Protocol):
+    """Something that turns a scene video into alerts, timed."""
+
+    name: str
+
+    def prepare(self, scene: RenderedScene) -> None:
+        """Load models and enrol the watchlist; not timed."""
+
+    def run(self, scene: RenderedScene, replay: bool = True) -> RunResult:
+        """Process every frame of ``scene`` once, timed from start to finish."""
+
+    def info(self) -> dict[str, Any]:
+        """Components and settings, for the results file."""
+
+    def close(self) -> None:
+        """Release models and indexes."""
+
+
+def _lfr(workdir: Path) -> System:
+    from benchmarks.lfr_system import LfrSystem
+
+    return LfrSystem(workdir)
+
+
+def _lfr_one_thread(workdir: Path) -> System:
+    from benchmarks.lfr_system import LfrSystem
+
+    # The recogniser's ONNX Runtime session with one intra-op thread instead of one per
+    # core: on 2 cores the second thread costs more than it gives (see docs/performance.md).
+    return LfrSystem(workdir, name="lfr-ort1t", recogniser_options={"intra_op_threads": 1})
+
+
+#: Every system by name; ``--systems`` picks from these.
+SYSTEMS: dict[str, Callable[[Path], System]] = {
+    "lfr": _lfr,
+    "lfr-ort1t": _lfr_one_thread,
+}
