@@ -37,7 +37,7 @@ def detector_bars(detectors: dict[str, Any], path: Path, title: str) -> None:
     names = list(detectors)
     bands = [f"{b['band_px'][0]}–{b['band_px'][1] if b['band_px'][1] < 10_000 else '∞'}"
              for b in detectors[names[0]]["by_size"]]
-    fig, ax = plt.subplots(figsize=(9, 4.5))
+    fig, ax = plt.subplots(figsize=(12, 4.5))
     width = 0.8 / len(names)
     for i, name in enumerate(names):
         values = [b["pass_tpir"] or 0.0 for b in detectors[name]["by_size"]]
@@ -49,7 +49,7 @@ def detector_bars(detectors: dict[str, Any], path: Path, title: str) -> None:
     ax.set_ylabel("pass-level TPIR")
     ax.set_ylim(0, 1.05)
     ax.set_title(title, fontsize=9)
-    ax.legend(fontsize=6, loc="lower right")
+    ax.legend(fontsize=6, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
