@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import shutil
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,7 @@ from lfr_framework.deployment import build_deployment
 from lfr_framework.models.store import ModelStore
 from lfr_framework.pipeline.faults import ComponentRef
 from lfr_framework.pipeline.processor import SharedComponents
-from lfr_framework.pipeline.runner import Pipeline, PipelineSettings, ReconnectPolicy
+from lfr_framework.pipeline.runner import Pipeline, PipelineSettings, ReconnectPolicy, SinkRef
 from lfr_framework.plugins import PluginHost
 from lfr_framework.scenes import Pass
 from lfr_framework.types import Alert
@@ -184,3 +185,36 @@ def test_a_broken_file_source_is_not_reopened_and_others_go_on(
     assert built.pipeline.status["file-cam"].state == "failed"
     assert built.pipeline.camera_counters("file-cam").frames_processed == 10
     assert built.pipeline.camera_counters("gate").frames_processed == 30
+
+
+class BlockingSink:
+    """A sink that cannot deliver until released, like a push service that is retrying."""
+
+    def __init__(self) -> None:
+        self.release = threading.Event()
+        self.delivered: list[str] = []
+
+    def emit(self, alert: Alert) -> None:
+        self.release.wait(30)
+        self.delivered.append(alert.entry_id)
+
+    def close(self) -> None:
+        pass
+
+
+def test_a_slow_sink_does_not_hold_up_recognition_and_still_delivers(
+    frames: list[Any], watchlist: Path, model_store: ModelStore
+) -> None:
+    cam = MemoryCamera("cam-1", frames)
+    sink = BlockingSink()
+    built = build_deployment(deployment(watchlist, ["cam-1"]), host_with({"cam-1": cam}),
+                             model_store,
+                             extra_sinks=[SinkRef(sink, ComponentRef("alert sink", "slow", "t"))])
+    built.pipeline.start()
+    assert built.pipeline.wait(timeout=120)
+    assert built.pipeline.snapshot_counters().frames_processed == len(frames)
+    assert built.pipeline.snapshot_counters().alerts == 1
+    assert sink.delivered == []
+    sink.release.set()
+    built.pipeline.stop()
+    assert sink.delivered == ["WL-obama"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -111,6 +112,11 @@ class Pipeline:
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._alert_lock = threading.Lock()
+        # Sinks (a phone push may take seconds to retry) run on their own thread, so a
+        # slow delivery never holds up recognition; None tells the thread to finish.
+        self._deliveries: queue.Queue[Alert | None] = queue.Queue()
+        self._delivery_thread = threading.Thread(
+            target=self._delivery_loop, name="lfr-delivery", daemon=True)
         self._started = False
         self._stopped = False
 
@@ -145,6 +151,7 @@ class Pipeline:
                 self._threads.append(thread)
         for thread in self._threads:
             thread.start()
+        self._delivery_thread.start()
         log.info("pipeline for deployment %s started with %d camera(s)",
                  self.settings.deployment_id, len(self.cameras))
 
@@ -162,9 +169,12 @@ class Pipeline:
             return
         self._stopped = True
         self._stop.set()
-        for queue in self._queues.values():
-            queue.close()
+        for frame_queue in self._queues.values():
+            frame_queue.close()
         self.wait(timeout)
+        if self._delivery_thread.is_alive():
+            self._deliveries.put(None)
+            self._delivery_thread.join(timeout)
         for cam in self.cameras:
             try:
                 cam.close()
@@ -290,10 +300,14 @@ class Pipeline:
                     self.faults.record(ComponentRef("alert store", "on_alert", "core"), exc,
                                        "alert not stored and not delivered")
                     return
+        log.info("alert %s: camera %s, entry %s, score %.3f", alert.alert_id, alert.camera_id,
+                 alert.entry_id, alert.score)
+        self._deliveries.put(alert)
+
+    def _delivery_loop(self) -> None:
+        while (alert := self._deliveries.get()) is not None:
             for sink in self.sinks:
                 try:
                     sink.sink.emit(alert)
                 except Exception as exc:
                     self.faults.record(sink.ref, exc, "alert not delivered by this sink")
-        log.info("alert %s: camera %s, entry %s, score %.3f", alert.alert_id, alert.camera_id,
-                 alert.entry_id, alert.score)
