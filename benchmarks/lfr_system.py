@@ -3,8 +3,12 @@ the default plugins, timing wrappers at the plugin boundary."""
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+import statistics
 import time
+import types
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -37,6 +41,26 @@ DEFAULT_MODELS = ("blazeface-full-range-sparse", "sface-2021dec-int8bq")
 SCENE_START = datetime(2024, 1, 1, tzinfo=UTC)
 
 
+@contextlib.contextmanager
+def ort_spinning_allowed() -> Iterator[None]:
+    """While open, recognisers are built as before profiling: the plugin's
+    ``session.intra_op.allow_spinning = "0"`` is ignored, so ORT's threads busy-wait."""
+    module = importlib.import_module("lfr_arcface_onnx.recogniser")
+    real = module.ort
+
+    class SpinningOptions(real.SessionOptions):  # type: ignore[misc, name-defined]
+        def add_session_config_entry(self, key: str, value: str) -> None:
+            if key != "session.intra_op.allow_spinning":
+                super().add_session_config_entry(key, value)
+
+    module.ort = types.SimpleNamespace(SessionOptions=SpinningOptions,
+                                       InferenceSession=real.InferenceSession)
+    try:
+        yield
+    finally:
+        module.ort = real
+
+
 def default_host() -> PluginHost:
     """A host with exactly the default plugins."""
     host = PluginHost(load_entry_points=False)
@@ -50,8 +74,10 @@ class LfrSystem:
 
     def __init__(self, workdir: Path, model_home: Path | None = None, name: str = "lfr",
                  recogniser_options: dict[str, Any] | None = None,
-                 detector_options: dict[str, Any] | None = None) -> None:
+                 detector_options: dict[str, Any] | None = None,
+                 ort_spinning: bool = False) -> None:
         self.name = name
+        self.ort_spinning = ort_spinning
         self.workdir = workdir
         self.recogniser_options = recogniser_options or {}
         self.detector_options = detector_options or {}
@@ -81,7 +107,8 @@ class LfrSystem:
             return
         for model_id in DEFAULT_MODELS:
             self.store.fetch(model_id)
-        self._built = build_deployment(self._config(scene.video), self.host, self.store)
+        with ort_spinning_allowed() if self.ort_spinning else contextlib.nullcontext():
+            self._built = build_deployment(self._config(scene.video), self.host, self.store)
         replay_model_calls(self._camera(scene), self._built.components, CallLog(),
                            max_frames=10)
 
@@ -101,6 +128,7 @@ class LfrSystem:
             "threshold": built.pipeline.settings.threshold,
             "watchlist_size": built.watchlist_size,
             "realtime": built.pipeline.settings.realtime,
+            "ort_spinning": self.ort_spinning,
         }
 
     def _require(self) -> BuiltDeployment:
@@ -155,6 +183,8 @@ class LfrSystem:
             load_average=load,
             startup_s=None if log.first_start is None else log.first_start - start,
             shutdown_s=None if log.last_end is None else end - log.last_end,
+            time_to_alert_s=statistics.median(scored.latencies_s) if scored.latencies_s
+            else None,
         )
 
     def close(self) -> None:

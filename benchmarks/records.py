@@ -29,6 +29,10 @@ class RunResult:
     #: From the run's start to the first model call, and from the last one to its end.
     startup_s: float | None = None
     shutdown_s: float | None = None
+    #: Per-frame processing time of a per-frame loop (peers): p50, p95, max in ms.
+    frame_ms: dict[str, float] | None = None
+    #: Median seconds from a watchlisted face's first appearance to its alert.
+    time_to_alert_s: float | None = None
 
     @property
     def fps(self) -> float:
@@ -123,6 +127,10 @@ def summarise(runs: Sequence[RunResult]) -> dict[str, Any]:
         "pass_tpir": spread([r.pass_tpir for r in runs if r.pass_tpir is not None]),
         "watchlisted_passes": first.watchlisted_passes,
         "false_alerts": spread([float(r.false_alerts) for r in runs]),
+        "time_to_alert_s": spread([r.time_to_alert_s for r in runs
+                                   if r.time_to_alert_s is not None]),
+        "frame_ms_p50": spread([r.frame_ms["p50"] for r in runs if r.frame_ms]),
+        "frame_ms_p95": spread([r.frame_ms["p95"] for r in runs if r.frame_ms]),
         "recognitions": spread([float(r.counters["recognitions"]) for r in runs]),
         "faces_seen": spread([float(r.counters["faces_seen"]) for r in runs]),
         "load_average": spread([r.load_average for r in runs if r.load_average is not None]),

@@ -19,24 +19,106 @@ def _med(value: dict[str, float] | None) -> float:
     return value["median"] if value else float("nan")
 
 
+def _opt(value: dict[str, float] | None, fmt: str) -> str:
+    """The median formatted, or a dash right-aligned to the same width."""
+    med = _med(value)
+    text = fmt.format(med)
+    return text if med == med else "-".rjust(len(text))
+
+
 def table(summaries: list[dict[str, Any]]) -> str:
     """A plain-text table of the medians (spread in brackets)."""
-    head = (f"{'system':<10} {'scene':<14} {'fps':>16} {'det/frame':>9} {'TPIR':>9} "
-            f"{'overhead(run)':>14} {'(steady)':>9} {'(vs alone)':>11}")
+    head = (f"{'system':<19} {'scene':<14} {'fps':>22} {'det/frame':>9} {'TPIR':>5} "
+            f"{'false':>5} {'frame p95':>9} {'overhead(run)':>13} {'(steady)':>9}")
     lines = [head, "-" * len(head)]
     for s in summaries:
         fps = s["fps"]
         tpir = s["pass_tpir"]
         tpir_text = f"{tpir['median']:.2f}" if tpir else "-"
+        ours = bool(s["stage_ms_per_frame"])  # peers: no stages, overhead not comparable
         lines.append(
-            f"{s['system']:<10} {s['scene']:<14} "
-            f"{fps['median']:>6.1f} [{fps['min']:.1f}-{fps['max']:.1f}] "
-            f"{_med(s['detections_per_frame']):>9.2f} "
-            f"{tpir_text:>9} "
-            f"{_med(s['overhead_in_pipeline']):>+14.1%} {_med(s['overhead_steady']):>+9.1%} "
-            f"{_med(s['overhead_vs_isolated']):>+11.1%}"
+            f"{s['system']:<19} {s['scene']:<14} "
+            f"{fps['median']:>8.1f} [{fps['min']:.1f}-{fps['max']:.1f}] "
+            f"{_med(s['detections_per_frame']):>9.2f} {tpir_text:>5} "
+            f"{_med(s['false_alerts']):>5.0f} {_opt(s.get('frame_ms_p95'), '{:>7.0f}ms')} "
+            f"{_opt(s['overhead_in_pipeline'] if ours else None, '{:>+13.1%}')} "
+            f"{_opt(s['overhead_steady'] if ours else None, '{:>+9.1%}')}"
         )
     return "\n".join(lines)
+
+
+def peer_ratios(summaries: list[dict[str, Any]], ours: str,
+                peers: tuple[str, ...]) -> list[dict[str, Any]]:
+    """Per scene and peer: our median fps over the peer's, and both pass-level results."""
+    by = {(s["system"], s["scene"]): s for s in summaries}
+    out = []
+    for (system, scene), s in by.items():
+        if system not in peers or (ours, scene) not in by:
+            continue
+        o = by[(ours, scene)]
+        out.append({
+            "scene": scene, "peer": system,
+            "fps_ratio": o["fps"]["median"] / s["fps"]["median"],
+            "fps_ratio_worst_case": o["fps"]["min"] / s["fps"]["max"],
+            "ours_fps": o["fps"]["median"], "peer_fps": s["fps"]["median"],
+            "ours_pass_tpir": _med(o["pass_tpir"]), "peer_pass_tpir": _med(s["pass_tpir"]),
+            "ours_false_alerts": _med(o["false_alerts"]),
+            "peer_false_alerts": _med(s["false_alerts"]),
+            "watchlisted_passes": o["watchlisted_passes"],
+        })
+    return out
+
+
+def ratio_table(ratios: list[dict[str, Any]]) -> str:
+    """Our fps as a multiple of each peer's, with pass-level TPIR and false alerts."""
+    head = (f"{'scene':<14} {'peer':<19} {'x peer fps':>10} {'(worst)':>8} "
+            f"{'TPIR ours/peer':>15} {'false ours/peer':>16}")
+    lines = [head, "-" * len(head)]
+    for r in ratios:
+        lines.append(f"{r['scene']:<14} {r['peer']:<19} {r['fps_ratio']:>9.1f}x "
+                     f"{r['fps_ratio_worst_case']:>7.1f}x "
+                     f"{r['ours_pass_tpir']:>7.2f}/{r['peer_pass_tpir']:<7.2f} "
+                     f"{r['ours_false_alerts']:>8.0f}/{r['peer_false_alerts']:<7.0f}")
+    return "\n".join(lines)
+
+
+def search_table(cases: list[dict[str, Any]]) -> str:
+    """Latency, speed-up over exact NumPy, recall, build time and memory per size."""
+    head = (f"{'templates':>9} {'backend':<23} {'p50 ms':>8} {'p99 ms':>8} {'x numpy':>7} "
+            f"{'R@1 mated':>9} {'R@1 non-m':>9} {'build s':>8} {'RSS MB':>7}")
+    lines = [head, "-" * len(head)]
+    for case in cases:
+        for name, b in case["backends"].items():
+            if b.get("build_s") is None:
+                lines.append(f"{case['size']:>9} {name:<23} not built: {b.get('not_built')}, "
+                             f"about {b.get('build_s_extrapolated', 0):.0f} s for all")
+                continue
+            lines.append(f"{case['size']:>9} {name:<23} {b['p50_ms']:>8.3f} {b['p99_ms']:>8.3f} "
+                         f"{b['speedup_vs_numpy_p50']:>7.2f} {b['recall1_mated']:>9.3f} "
+                         f"{b['recall1_non_mated']:>9.3f} {b['build_s']:>8.2f} "
+                         f"{b['rss_delta_mb']:>7.0f}")
+    return "\n".join(lines)
+
+
+def service_table(service: dict[str, Any]) -> str:
+    """Alert latency to officers and ingest throughput per variant."""
+    lines = [f"{'variant':<14} {'officers':>8} {'p50 ms':>8} {'p95 ms':>8} {'last p95':>9} "
+             f"{'missing':>7}"]
+    ingest = []
+    for name, v in service["variants"].items():
+        if "error" in v:
+            lines.append(f"{name:<14} error: {v['error'][:80]}")
+            continue
+        for lat in v["latency"]:
+            e, last = lat["every_delivery"] or {}, lat["last_officer_per_alert"] or {}
+            lines.append(f"{name:<14} {lat['officers']:>8} {e.get('p50_ms', 0):>8.1f} "
+                         f"{e.get('p95_ms', 0):>8.1f} {last.get('p95_ms', 0):>9.1f} "
+                         f"{lat['missing']:>7}")
+        i = v["ingest"]
+        ingest.append(f"{name:<14} ingest {i['alerts_per_s']:.0f} alerts/s ({i['alerts']} in "
+                      f"{i['seconds']:.1f} s, {i['concurrency']} concurrent, "
+                      f"{i['errors']} errors)")
+    return "\n".join(lines + ingest)
 
 
 def chart(path: Path, summaries: list[dict[str, Any]], title: str) -> None:
@@ -65,13 +147,16 @@ def chart(path: Path, summaries: list[dict[str, Any]], title: str) -> None:
             hi.append(s["fps"]["max"] - s["fps"]["median"])
         ax.bar(xs, meds, width, yerr=[lo, hi], capsize=3, label=system)
     ax.axhline(REALTIME_FPS, color="red", linestyle="--", linewidth=1, label="25 fps")
-    ax.set_xticks([j + width * (len(systems) - 1) / 2 for j in range(len(scenes))], scenes)
-    ax.set_ylabel("frames per second (median, min–max)")
+    ax.set_yscale("log")
+    ax.set_xticks([j + width * (len(systems) - 1) / 2 for j in range(len(scenes))], scenes,
+                  fontsize=8)
+    ax.set_ylabel("frames per second (median, min–max; log scale)")
     ax.set_title("Whole-pipeline throughput")
     ax.legend()
 
     ax = axes[1]
-    base = systems[0]
+    base = next((s for s in systems
+                 if by.get((s, scenes[0]), {}).get("stage_ms_per_frame")), systems[0])
     bottoms = [0.0] * len(scenes)
     for stage in STAGE_ORDER:
         values = [_med(by[(base, sc)]["stage_ms_per_frame"].get(stage))
@@ -86,11 +171,12 @@ def chart(path: Path, summaries: list[dict[str, Any]], title: str) -> None:
     ax.legend(fontsize=8)
 
     ax = axes[2]
-    for i, system in enumerate(systems):
+    ours = [s for s in systems if by.get((s, scenes[0]), {}).get("stage_ms_per_frame")]
+    for i, system in enumerate(ours):
         kinds = (("overhead_in_pipeline", "", "whole run"),
                  ("overhead_steady", "..", "steady state"),
                  ("overhead_vs_isolated", "//", "vs calls alone"))
-        bar = 0.8 / (len(kinds) * len(systems))
+        bar = 0.8 / (len(kinds) * len(ours))
         for k, (key, hatch, what) in enumerate(kinds):
             values = [100.0 * _med(by[(system, sc)][key]) if (system, sc) in by else 0.0
                       for sc in scenes]
@@ -99,9 +185,77 @@ def chart(path: Path, summaries: list[dict[str, Any]], title: str) -> None:
     ax.axhline(10.0, color="red", linestyle="--", linewidth=1, label="10% target")
     ax.set_xticks(range(len(scenes)), scenes)
     ax.set_ylabel("% over the sum of raw model calls")
-    ax.set_title("Pipeline overhead")
+    ax.set_title("Pipeline overhead (our pipeline)")
     ax.legend(fontsize=8)
     fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def search_chart(path: Path, cases: list[dict[str, Any]], title: str) -> None:
+    """Query latency p50 (p99 as a marker) and recall@1 against watchlist size."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = list(cases[0]["backends"])
+    fig, axes = plt.subplots(1, 2, figsize=(13, 5))
+    for name in names:
+        built = [c for c in cases if c["backends"].get(name, {}).get("build_s") is not None]
+        sizes = [c["size"] for c in built]
+        p50 = [c["backends"][name]["p50_ms"] for c in built]
+        p99 = [c["backends"][name]["p99_ms"] for c in built]
+        line = axes[0].plot(sizes, p50, marker="o", label=name)[0]
+        axes[0].plot(sizes, p99, linestyle=":", marker="x", color=line.get_color())
+        axes[1].plot(sizes, [c["backends"][name]["recall1_mated"] for c in built], marker="o",
+                     label=name)
+    axes[0].set_xscale("log")
+    axes[0].set_yscale("log")
+    axes[0].set_xlabel("templates in the watchlist")
+    axes[0].set_ylabel("ms per single query (p50 solid, p99 dotted)")
+    axes[0].set_title("1:N search latency")
+    axes[0].legend(fontsize=8)
+    axes[1].axhline(0.99, color="red", linestyle="--", linewidth=1, label="0.99")
+    axes[1].set_xscale("log")
+    axes[1].set_xlabel("templates in the watchlist")
+    axes[1].set_ylabel("recall@1 against exact, mated queries")
+    axes[1].set_title("Recall@1")
+    axes[1].legend(fontsize=8)
+    fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def service_chart(path: Path, service: dict[str, Any], title: str) -> None:
+    """Alert → officer latency (p50, p95) per variant and officer count; ingest rate."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    ok = {n: v for n, v in service["variants"].items() if "error" not in v}
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
+    labels, p50, p95 = [], [], []
+    for name, v in ok.items():
+        for lat in v["latency"]:
+            e = lat["every_delivery"] or {}
+            labels.append(f"{name}\n{lat['officers']} officer(s)")
+            p50.append(e.get("p50_ms", 0.0))
+            p95.append(e.get("p95_ms", 0.0))
+    xs = range(len(labels))
+    axes[0].bar([x - 0.2 for x in xs], p50, 0.4, label="p50")
+    axes[0].bar([x + 0.2 for x in xs], p95, 0.4, label="p95")
+    axes[0].set_xticks(list(xs), labels, fontsize=8)
+    axes[0].set_ylabel("ms from POST /ingest/alerts to the officer's WebSocket")
+    axes[0].set_title("Alert latency")
+    axes[0].legend()
+    axes[1].bar(list(ok), [v["ingest"]["alerts_per_s"] for v in ok.values()], 0.5)
+    axes[1].set_ylabel("alerts acknowledged per second")
+    axes[1].set_title("Ingest throughput")
+    fig.suptitle(title, fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

@@ -1,5 +1,11 @@
-"""Run the benchmarks: ``python -m benchmarks.run --fast`` (a few minutes on 2 cores) or
-``--full``. Writes ``benchmarks/results/<mode>.json`` and ``<mode>.png``."""
+"""Run the benchmarks: ``python -m benchmarks.run --fast`` (``make bench``, a few minutes
+on 2 cores) or ``--full`` (``make bench-full``, everything).
+
+Sections, all in this one run: ``pipeline`` (ours and the peers, interleaved on the same
+scenes), ``profile`` (py-spy over one run of ours), ``search`` (1:N search), ``sweep``
+(graph settings against recall, ``--full``) and ``service`` (alert delivery and ingest).
+Writes ``benchmarks/results/<mode>.json`` and ``<mode>-*.png``.
+"""
 
 from __future__ import annotations
 
@@ -10,25 +16,30 @@ import shlex
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from benchmarks.machine import describe, machine_info
-from benchmarks.profiling import profile_run
 from benchmarks.records import RunResult, summarise
-from benchmarks.report import chart, table, write_json
-from benchmarks.scenes import (
-    WATCHLIST,
-    RenderedScene,
-    SceneCase,
-    render,
-    write_watchlist,
+from benchmarks.report import (
+    chart,
+    peer_ratios,
+    ratio_table,
+    search_chart,
+    search_table,
+    service_chart,
+    service_table,
+    table,
+    write_json,
 )
-from benchmarks.systems import SYSTEMS, System
+from benchmarks.requirements import ensure_installed
+from benchmarks.scenes import WATCHLIST, RenderedScene, SceneCase, render, write_watchlist
+from benchmarks.systems import PEERS, SYSTEMS, System
 
 WATCHLIST_IDENTITIES = {identity for _, identity in WATCHLIST.values()}
 RESULTS = Path(__file__).resolve().parent / "results"
+SECTIONS = ("pipeline", "profile", "search", "sweep", "service")
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,17 +47,43 @@ class Mode:
     """How much to run."""
 
     name: str
-    faces: tuple[int, ...]
+    #: (frame height, faces in view) of each scene.
+    scenes: tuple[tuple[int, int], ...]
     duration_s: float
-    runs: int
-    systems: tuple[str, ...]
-    profile: bool
+    #: Runs per scene of each system (slow peers run fewer times; their per-frame times
+    #: still give a distribution).
+    runs: tuple[tuple[str, int], ...]
+    sections: tuple[str, ...]
+    search_sizes: tuple[int, ...]
+    search_queries: int
+    sweep_size: int
+    service_latency_alerts: int
+    service_ingest_s: float
+
+    def runs_of(self, system: str, default: int = 1) -> int:
+        """How many runs per scene ``system`` gets."""
+        return dict(self.runs).get(system, default)
 
 
 MODES = {
-    "fast": Mode("fast", (1, 5, 20), 6.0, 3, ("lfr", "lfr-ort1t"), True),
-    "full": Mode("full", (1, 5, 20), 16.0, 5, ("lfr", "lfr-ort1t"), True),
+    "fast": Mode("fast", ((720, 1), (720, 5), (1080, 5)), 4.0,
+                 (("lfr", 3), ("opencv-yunet-sface", 2), ("face_recognition", 1)),
+                 ("pipeline", "profile", "search", "service"), (1_000, 10_000, 100_000), 200,
+                 100_000, 50, 10.0),
+    "full": Mode("full", ((720, 1), (720, 5), (720, 20), (1080, 1), (1080, 5), (1080, 20)),
+                 8.0, (("lfr", 5), ("opencv-yunet-sface", 3), ("face_recognition", 1)),
+                 SECTIONS, (1_000, 10_000, 100_000, 1_000_000), 500, 100_000, 200, 30.0),
 }
+
+
+def _ints(text: str, what: str, parser: argparse.ArgumentParser) -> tuple[int, ...]:
+    try:
+        values = tuple(int(v) for v in text.split(","))
+    except ValueError:
+        parser.error(f"{what} must be comma-separated integers, got {text!r}")
+    if any(v < 1 for v in values):
+        parser.error(f"{what} must be positive")
+    return values
 
 
 def parse_args(argv: list[str]) -> tuple[Mode, argparse.Namespace]:
@@ -55,30 +92,50 @@ def parse_args(argv: list[str]) -> tuple[Mode, argparse.Namespace]:
     group = parser.add_mutually_exclusive_group(required=True)
     group.add_argument("--fast", action="store_true", help="the quick set (make bench)")
     group.add_argument("--full", action="store_true", help="everything (make bench-full)")
-    parser.add_argument("--runs", type=int, help="repetitions per scene and system")
+    parser.add_argument("--only", help=f"comma-separated sections, from: {', '.join(SECTIONS)}")
+    parser.add_argument("--runs", type=int, help="runs per scene for every system")
     parser.add_argument("--faces", help="comma-separated faces in view, e.g. 1,5,20")
+    parser.add_argument("--heights", help="comma-separated frame heights, from 720,1080")
     parser.add_argument("--duration", type=float, help="scene length in seconds")
     parser.add_argument("--systems", help=f"comma-separated, from: {', '.join(SYSTEMS)}")
+    parser.add_argument("--sizes", help="1:N search sizes, e.g. 1000,10000,100000")
     parser.add_argument("--no-replay", action="store_true",
-                        help="skip replaying the model calls alone after each run")
-    parser.add_argument("--no-profile", action="store_true", help="skip the py-spy profile")
+                        help="skip replaying our model calls alone after each run")
     parser.add_argument("--out", type=Path, default=RESULTS, help="results folder")
     args = parser.parse_args(argv)
     mode = MODES["fast" if args.fast else "full"]
-    systems = tuple(args.systems.split(",")) if args.systems else mode.systems
-    unknown = [s for s in systems if s not in SYSTEMS]
-    if unknown:
-        parser.error(f"unknown system(s) {', '.join(unknown)}; choose from {', '.join(SYSTEMS)}")
-    if args.runs is not None and args.runs < 1:
-        parser.error("--runs must be at least 1")
-    try:
-        faces = tuple(int(f) for f in args.faces.split(",")) if args.faces else mode.faces
-    except ValueError:
-        parser.error(f"--faces must be comma-separated integers, got {args.faces!r}")
-    if args.duration is not None and args.duration <= 0:
-        parser.error("--duration must be positive")
-    mode = Mode(mode.name, faces, args.duration or mode.duration_s, args.runs or mode.runs,
-                systems, mode.profile and not args.no_profile)
+    if args.only:
+        sections = tuple(args.only.split(","))
+        bad = [s for s in sections if s not in SECTIONS]
+        if bad:
+            parser.error(f"unknown section(s) {', '.join(bad)}; choose from {', '.join(SECTIONS)}")
+        mode = replace(mode, sections=sections)
+    if args.systems:
+        systems = tuple(args.systems.split(","))
+        unknown = [s for s in systems if s not in SYSTEMS]
+        if unknown:
+            parser.error(f"unknown system(s) {', '.join(unknown)}; "
+                         f"choose from {', '.join(SYSTEMS)}")
+        mode = replace(mode, runs=tuple((s, mode.runs_of(s, mode.runs_of("lfr")))
+                                        for s in systems))
+    if args.runs is not None:
+        if args.runs < 1:
+            parser.error("--runs must be at least 1")
+        mode = replace(mode, runs=tuple((s, args.runs) for s, _ in mode.runs))
+    if args.faces or args.heights:
+        faces = (_ints(args.faces, "--faces", parser) if args.faces
+                 else tuple(dict.fromkeys(f for _, f in mode.scenes)))
+        heights = (_ints(args.heights, "--heights", parser) if args.heights
+                   else tuple(dict.fromkeys(h for h, _ in mode.scenes)))
+        if any(h not in (720, 1080) for h in heights):
+            parser.error("--heights must be 720 and/or 1080")
+        mode = replace(mode, scenes=tuple((h, f) for h in heights for f in faces))
+    if args.duration is not None:
+        if args.duration <= 0:
+            parser.error("--duration must be positive")
+        mode = replace(mode, duration_s=args.duration)
+    if args.sizes:
+        mode = replace(mode, search_sizes=_ints(args.sizes, "--sizes", parser))
     return mode, args
 
 
@@ -109,12 +166,49 @@ def scene_info(scene: RenderedScene) -> dict[str, Any]:
 
 
 def say(message: str) -> None:
-    """Progress on stderr, so stdout is only the table."""
+    """Progress on stderr, so stdout is only the tables."""
     print(message, file=sys.stderr, flush=True)
 
 
+def run_pipeline(mode: Mode, out: Path, work: Path, replay: bool) -> dict[str, Any]:
+    """Render the scenes, run every system over every scene, interleaved."""
+    write_watchlist(work / "watchlist")
+    scenes: list[RenderedScene] = []
+    for height, faces in mode.scenes:
+        case = SceneCase.of(height, faces, mode.duration_s)
+        say(f"rendering {case.name} ({mode.duration_s:g} s at {case.width}x{case.height}) …")
+        scenes.append(render(case, out / "scenes"))
+    systems: list[System] = [SYSTEMS[name](work) for name, _ in mode.runs]
+    for system in systems:
+        say(f"loading {system.name} (models, watchlist; not timed) …")
+        with native_stderr_to(work / "native-stderr.log"):
+            system.prepare(scenes[0])
+    runs: list[RunResult] = []
+    most = max(n for _, n in mode.runs)
+    for scene in scenes:
+        for i in range(most):
+            for system in systems:  # interleaved, so drift hits every system alike
+                if i >= mode.runs_of(system.name):
+                    continue
+                result = system.run(scene, replay=replay)
+                runs.append(result)
+                say(f"  {scene.case.name} run {i + 1}/{mode.runs_of(system.name)} "
+                    f"{system.name}: {result.fps:.1f} fps, TPIR {result.pass_tpir}, "
+                    f"false alerts {result.false_alerts}")
+    system_info = {s.name: s.info() for s in systems}
+    with native_stderr_to(work / "native-stderr.log"):
+        for system in systems:
+            system.close()
+    summaries = [summarise(rs) for sc in scenes for s in systems
+                 if (rs := [r for r in runs if r.system == s.name and r.scene == sc.case.name])]
+    return {"systems": system_info, "scenes": [scene_info(s) for s in scenes],
+            "summaries": summaries, "ratios": peer_ratios(summaries, "lfr", PEERS),
+            "runs": [r.as_dict() for r in runs],
+            "_videos": {s.case.name: (str(s.video), s.case.faces_in_view) for s in scenes}}
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Render scenes, run every system over every scene ``runs`` times, write results."""
+    """Run the sections of the mode, then write the JSON, the charts and the tables."""
     argv = sys.argv[1:] if argv is None else argv
     mode, args = parse_args(argv)
     began = time.perf_counter()
@@ -122,63 +216,77 @@ def main(argv: list[str] | None = None) -> int:
     work = out / "work"
     work.mkdir(parents=True, exist_ok=True)
     info = machine_info()
-    say(f"benchmark {mode.name} on {describe(info)}")
-    write_watchlist(work / "watchlist")
-    scenes: list[RenderedScene] = []
-    for faces in mode.faces:
-        say(f"rendering {faces}-face scene ({mode.duration_s:g} s at 1280x720) …")
-        scenes.append(render(SceneCase(faces, mode.duration_s), out / "scenes"))
-    systems: list[System] = [SYSTEMS[name](work) for name in mode.systems]
-    for system in systems:
-        say(f"loading {system.name} (models, watchlist; not timed) …")
-        with native_stderr_to(work / "native-stderr.log"):
-            system.prepare(scenes[0])
-    runs: list[RunResult] = []
-    for scene in scenes:
-        for i in range(mode.runs):
-            for system in systems:  # interleaved, so drift hits every system alike
-                result = system.run(scene, replay=not args.no_replay)
-                runs.append(result)
-                say(f"  {scene.case.name} run {i + 1}/{mode.runs} {system.name}: "
-                    f"{result.fps:.1f} fps, TPIR {result.pass_tpir}, "
-                    f"overhead {result.overhead(False) or 0:+.1%} (in run) / "
-                    f"{result.overhead(True) or 0:+.1%} (vs calls alone)")
-    system_info = {s.name: s.info() for s in systems}
-    with native_stderr_to(work / "native-stderr.log"):
-        for system in systems:
-            system.close()
-    summaries = [summarise([r for r in runs if r.system == s.name and r.scene == sc.case.name])
-                 for sc in scenes for s in systems]
-    profile = None
-    if mode.profile:
-        target = next((s for s in scenes if s.case.faces_in_view == 5), scenes[0])
-        say(f"profiling one lfr run on {target.case.name} with py-spy …")
-        profile = profile_run(target.video, work, target.case.faces_in_view, out)
     command = "python -m benchmarks.run " + shlex.join(argv)
-    payload: dict[str, Any] = {
-        "command": command,
-        "mode": asdict(mode),
-        "machine": info,
-        "systems": system_info,
-        "scenes": [scene_info(s) for s in scenes],
-        "summaries": summaries,
-        "runs": [r.as_dict() for r in runs],
-        "profile": profile,
-        "elapsed_s": time.perf_counter() - began,
-    }
+    stamp = f"{command} — {describe(info)} — {info['date_utc']}"
+    say(f"benchmark {mode.name} ({', '.join(mode.sections)}) on {describe(info)}")
+    payload: dict[str, Any] = {"command": command, "mode": asdict(mode), "machine": info}
+    name = mode.name if not args.only else f"{mode.name}-{'-'.join(mode.sections)}"
+    needed = []
+    if "pipeline" in mode.sections and "face_recognition" in dict(mode.runs):
+        needed.append("face_recognition")
+    if {"search", "sweep"} & set(mode.sections):
+        needed.append("faiss")
+    ensure_installed(needed, say)
+    charts: list[Path] = []
+    if "pipeline" in mode.sections:
+        pipeline = run_pipeline(mode, out, work, replay=not args.no_replay)
+        videos = pipeline.pop("_videos")
+        payload["pipeline"] = pipeline
+        charts.append(out / f"{mode.name}-pipeline.png")
+        chart(charts[-1], pipeline["summaries"], stamp)
+        print(table(pipeline["summaries"]))
+        print()
+        print(ratio_table(pipeline["ratios"]))
+    if "profile" in mode.sections:
+        from benchmarks.profiling import profile_run
+
+        if "pipeline" in mode.sections:
+            video, faces = next(((v, f) for n, (v, f) in videos.items() if n == "720p-5faces"),
+                                next(iter(videos.values())))
+        else:
+            case = SceneCase.of(720, 5, mode.duration_s)
+            scene = render(case, out / "scenes")
+            write_watchlist(work / "watchlist")
+            video, faces = str(scene.video), 5
+        say("profiling one lfr run on the 5-face 720p scene with py-spy …")
+        profile = profile_run(Path(video), work, faces, out)
+        payload["profile"] = profile
+        if profile:
+            worker = profile["worker"]
+            print(f"\nprofile, worker thread ({worker['samples']} samples): busy "
+                  f"{worker['busy_share'] or 0:.1%}, of which outside the model calls "
+                  f"{worker['outside_models_share_of_busy'] or 0:.1%}")
+            for bucket, row in list(worker["buckets"].items())[:10]:
+                print(f"  {row['share']:6.1%}  {bucket}")
+    if "search" in mode.sections:
+        from benchmarks.search import run_in_subprocess
+
+        payload["search"] = run_in_subprocess("search", list(mode.search_sizes),
+                                              mode.search_queries, work / "search.json")
+        charts.append(out / f"{mode.name}-search.png")
+        search_chart(charts[-1], payload["search"], stamp)
+        print()
+        print(search_table(payload["search"]))
+    if "sweep" in mode.sections:
+        from benchmarks.search import run_in_subprocess
+
+        say(f"graph settings sweep at {mode.sweep_size} templates …")
+        payload["sweep"] = run_in_subprocess("sweep", [mode.sweep_size], mode.search_queries,
+                                             work / "sweep.json")
+    if "service" in mode.sections:
+        from benchmarks.service import ServicePlan, run_service
+
+        plan = ServicePlan(latency_alerts=mode.service_latency_alerts,
+                           ingest_alerts=100_000, ingest_time_limit_s=mode.service_ingest_s)
+        payload["service"] = run_service(plan, work, say=say)
+        charts.append(out / f"{mode.name}-service.png")
+        service_chart(charts[-1], payload["service"], stamp)
+        print()
+        print(service_table(payload["service"]))
+    payload["elapsed_s"] = time.perf_counter() - began
     out.mkdir(parents=True, exist_ok=True)
-    write_json(out / f"{mode.name}.json", payload)
-    chart(out / f"{mode.name}.png", summaries,
-          f"{command} — {describe(info)} — {info['date_utc']}")
-    print(table(summaries))
-    if profile:
-        worker = profile["worker"]
-        print(f"\nprofile, worker thread ({worker['samples']} samples): busy "
-              f"{worker['busy_share'] or 0:.1%}, of which outside the model calls "
-              f"{worker['outside_models_share_of_busy'] or 0:.1%}")
-        for bucket, row in list(worker["buckets"].items())[:10]:
-            print(f"  {row['share']:6.1%}  {bucket}")
-    say(f"wrote {out / (mode.name + '.json')} and {out / (mode.name + '.png')} "
+    write_json(out / f"{name}.json", payload)
+    say(f"wrote {out / (name + '.json')} and {', '.join(c.name for c in charts)} "
         f"in {payload['elapsed_s']:.0f} s")
     return 0
 

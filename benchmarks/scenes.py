@@ -1,4 +1,4 @@
-"""The benchmark scenes: 1280x720 crowd videos with a known number of faces in view.
+"""The benchmark scenes: 720p and 1080p crowd videos with a known number of faces in view.
 
 Rendered once to ``benchmarks/results/scenes/`` and reused while their spec is unchanged.
 """
@@ -17,6 +17,8 @@ from lfr_framework.scenes import GroundTruth, SceneSpec, crowd_spec, render_scen
 WATCHLIST = {"WL-obama": ("obama", "obama")}
 #: Seconds a face stays in view, roughly (a brisk walk across a 720p street camera).
 IN_VIEW_S = 2.4
+#: Frame width for each supported frame height (16:9).
+WIDTHS = {720: 1280, 1080: 1920}
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +30,13 @@ class SceneCase:
     width: int = 1280
     height: int = 720
     seed: int = 11
+
+    @classmethod
+    def of(cls, height: int, faces_in_view: int, duration_s: float) -> SceneCase:
+        """A 16:9 scene ``height`` pixels high (720 or 1080)."""
+        if height not in WIDTHS:
+            raise ValueError(f"scene height must be one of {sorted(WIDTHS)}, got {height}")
+        return cls(faces_in_view, duration_s, width=WIDTHS[height], height=height)
 
     @property
     def name(self) -> str:

@@ -1,9 +1,10 @@
 """The systems a benchmark compares. Each one loads its models in ``prepare`` (not timed),
 then ``run`` processes every frame of a scene video once and returns a :class:`RunResult`.
 
-To add a peer (the ``face_recognition`` library, a plain OpenCV loop, …): write a class
-with this shape in its own module and add a factory to :data:`SYSTEMS`. A peer fills in
-``frames``, ``wall_s`` and the pass-level fields; ``stages`` and call timings are optional.
+To add a peer: write a class with this shape in its own module (a per-frame loop can use
+:func:`benchmarks.peer_loop.run_per_frame`) and add a factory to :data:`SYSTEMS` and its
+name to :data:`PEERS`. A peer fills in ``frames``, ``wall_s`` and the pass-level fields;
+``stages`` and call timings are optional.
 """
 
 from __future__ import annotations
@@ -44,12 +45,37 @@ def _lfr_one_thread(workdir: Path) -> System:
     from benchmarks.lfr_system import LfrSystem
 
     # The recogniser's ONNX Runtime session with one intra-op thread instead of one per
-    # core: on 2 cores the second thread costs more than it gives (see docs/performance.md).
+    # core. Found faster while ORT's threads spun; kept to re-check that finding
+    # (docs/performance.md), not part of the default sets.
     return LfrSystem(workdir, name="lfr-ort1t", recogniser_options={"intra_op_threads": 1})
+
+
+def _lfr_spinning(workdir: Path) -> System:
+    from benchmarks.lfr_system import LfrSystem
+
+    # The defaults as they were before profiling: ORT's intra-op threads busy-wait.
+    return LfrSystem(workdir, name="lfr-spin", ort_spinning=True)
+
+
+def _face_recognition(workdir: Path) -> System:
+    from benchmarks.face_recognition_system import FaceRecognitionSystem
+
+    return FaceRecognitionSystem(workdir)
+
+
+def _opencv(workdir: Path) -> System:
+    from benchmarks.opencv_system import OpenCvSystem
+
+    return OpenCvSystem(workdir)
 
 
 #: Every system by name; ``--systems`` picks from these.
 SYSTEMS: dict[str, Callable[[Path], System]] = {
     "lfr": _lfr,
+    "opencv-yunet-sface": _opencv,
+    "face_recognition": _face_recognition,
     "lfr-ort1t": _lfr_one_thread,
+    "lfr-spin": _lfr_spinning,
 }
+#: Peers: other libraries doing the same job, for the ratios to ours.
+PEERS = ("opencv-yunet-sface", "face_recognition")

@@ -20,8 +20,9 @@ config = context.config
 
 def render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | Literal[False]:
     """Render our column types as plain SQLAlchemy types, so versions import nothing of ours."""
-    if type_ == "type" and isinstance(obj, UTCDateTime):
-        return "sa.DateTime(timezone=True)"
+    if type_ == "type" and (isinstance(obj, UTCDateTime) or (
+            isinstance(obj, sa.types.TypeDecorator) and isinstance(obj.impl, sa.DateTime))):
+        return "sa.DateTime(timezone=True)"  # ours, the core's and the compliance plugin's
     if type_ == "type" and type(obj).__name__ == "AutoString":
         return f"sa.String(length={obj.length})" if obj.length else "sa.String()"
     return False

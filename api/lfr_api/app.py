@@ -19,15 +19,16 @@ from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins import InitPluginProtocol
 from sqlmodel import select
 
-from lfr_api import __version__
+from lfr_api import __version__, accountability
 from lfr_api.alerts.controller import (
     AlertController,
     DeploymentAlertsController,
     IngestController,
 )
+from lfr_api.alerts.deliveries import AlertDeliveryController
 from lfr_api.auth.controller import AuthController
 from lfr_api.context import AppContext
-from lfr_api.db.engine import Database, make_engine, upgrade
+from lfr_api.db.engine import Database, audit_trail, make_engine, upgrade
 from lfr_api.db.models import Deployment
 from lfr_api.delivery import AlertDelivery, channels_backend
 from lfr_api.deployments import service as deployments
@@ -38,6 +39,9 @@ from lfr_api.deployments.controller import (
 )
 from lfr_api.devices.controller import DeviceController
 from lfr_api.errors import EXCEPTION_HANDLERS
+from lfr_api.node_watchlist import NodeWatchlistController
+from lfr_api.pipelines import LivePipelines
+from lfr_api.push import fcm_publisher
 from lfr_api.recognition import LiveMatchers, Recognition
 from lfr_api.security.guards import public
 from lfr_api.security.middleware import AuthMiddleware
@@ -45,7 +49,9 @@ from lfr_api.security.passwords import Passwords
 from lfr_api.security.tokens import AccessTokens
 from lfr_api.settings import Settings
 from lfr_api.users.controller import UserController
+from lfr_api.version import CONTRACT_VERSION
 from lfr_api.watchlists.controller import WatchlistController, WatchlistImageController
+from lfr_api.ws_denial import WebSocketDenial
 from lfr_framework.models.store import ModelStore
 from lfr_framework.plugins import PluginHost
 
@@ -56,14 +62,17 @@ OPENAPI_PATH = "/schema"
 
 @get("/health", guards=public, tags=["public"])
 async def health(request: Request[Any, Any, Any]) -> dict[str, str]:
-    """Liveness: the service answers."""
-    return {"status": "ok", "version": __version__}
+    """Liveness: the service answers. ``mode`` is ``development`` under ``LFR_DEV=1``."""
+    dev = request.app.state["ctx"].settings.dev_mode
+    return {"status": "ok", "version": __version__, "contract_version": CONTRACT_VERSION,
+            "mode": "development" if dev else "production"}
 
 
 ROUTE_HANDLERS: list[Any] = [
     health, AuthController, UserController, DeploymentController, PublicController,
     NodeController, WatchlistController, WatchlistImageController, IngestController,
-    AlertController, DeploymentAlertsController, DeviceController,
+    AlertController, DeploymentAlertsController, DeviceController, AlertDeliveryController,
+    NodeWatchlistController, *accountability.ROUTES,
 ]
 
 
@@ -89,6 +98,7 @@ class LfrServicePlugin(InitPluginProtocol):
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
         ctx = self.ctx
         app_config.route_handlers.extend(ROUTE_HANDLERS)
+        app_config.middleware.append(DefineMiddleware(WebSocketDenial))
         app_config.middleware.append(DefineMiddleware(AuthMiddleware, exclude=["^/schema"]))
         app_config.exception_handlers.update(EXCEPTION_HANDLERS)
         app_config.state["ctx"] = ctx
@@ -103,10 +113,18 @@ class LfrServicePlugin(InitPluginProtocol):
         ctx.delivery.bind_loop()
         await anyio.to_thread.run_sync(restore_live_matchers, ctx)
         task = asyncio.create_task(_expiry_loop(ctx))
+        sweeps = asyncio.create_task(accountability.retention_loop(ctx))
+        pipelines = LivePipelines(ctx) if ctx.settings.run_pipelines else None
+        if pipelines is not None:
+            _app.state["pipelines"] = pipelines
+            pipelines.start()
         try:
             yield
         finally:
             task.cancel()
+            sweeps.cancel()
+            if pipelines is not None:
+                await anyio.to_thread.run_sync(pipelines.stop_all)
             ctx.matchers.stop_all()
             ctx.delivery.close()
 
@@ -148,10 +166,14 @@ def build_context(settings: Settings, host: PluginHost | None = None,
     channels = channels or ChannelsPlugin(backend=channels_backend(settings.redis_url),
                                           arbitrary_channels_allowed=True)
     ctx = AppContext(
-        settings=settings, db=Database(engine), host=host,
+        settings=settings, host=host,
+        db=Database(engine, vault=accountability.service_keyring(settings), audit=audit_trail()),
         passwords=Passwords(settings.password_hashing), tokens=AccessTokens(settings),
         recognition=Recognition(host, store), matchers=LiveMatchers(host),
         delivery=AlertDelivery(channels))
+    if settings.fcm is not None:
+        ctx.delivery.add_publisher(fcm_publisher(settings.fcm, ctx.db))
+    accountability.wire(ctx)
     return ctx, channels
 
 

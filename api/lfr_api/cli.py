@@ -15,18 +15,25 @@ from lfr_api.settings import Settings
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind.")
 @click.option("--port", default=8000, show_default=True, type=int, help="Port to bind.")
-def serve(host: str, port: int) -> None:
-    """Run the LFR service (API, WebSocket feed) on the configured database.
+@click.option("--pipelines/--no-pipelines", default=True, show_default=True,
+              help="Also run the pipelines of the live deployments here (turn off on API "
+              "replicas when camera nodes run them with 'lfr node').")
+def serve(host: str, port: int, pipelines: bool) -> None:
+    """Run the LFR service (API, WebSocket feed) on the configured database, and the
+    pipelines of its live deployments (started when one goes live, stopped when it closes
+    or its authorised window ends).
 
-    Reads LFR_HOME, LFR_DATABASE_URL, LFR_REDIS_URL, LFR_JWT_SECRET (or LFR_DEV=1).
-    The OpenAPI document is at /schema/openapi.json.
+    Reads LFR_HOME, LFR_DATABASE_URL, LFR_REDIS_URL, LFR_JWT_SECRET (or LFR_DEV=1),
+    LFR_FCM_CREDENTIALS (push to phones). The OpenAPI document is at /schema/openapi.json.
     """
+    import dataclasses
+
     import uvicorn
 
     from lfr_api.app import create_app
 
-    app = create_app(Settings.from_env())
-    uvicorn.run(app, host=host, port=port, log_level="info")
+    settings = dataclasses.replace(Settings.from_env(), run_pipelines=pipelines)
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
 
 
 @click.group()
@@ -60,7 +67,8 @@ def create_user_cmd(role: str, password_stdin: bool, display_name: str, username
     data = UserCreate(username=username, password=password, role=Role(role),
                       display_name=display_name)
     with Database(engine).session() as session:
-        user = create_user(session, Passwords(settings.password_hashing), data)
+        user = create_user(session, Passwords(settings.password_hashing), data,
+                           actor="cli:users-create")
         click.echo(f"created {role} {user.username} ({user.id})")
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from litestar.connection import ASGIConnection
 
@@ -14,6 +14,11 @@ from lfr_api.security.passwords import Passwords
 from lfr_api.security.tokens import AccessTokens
 from lfr_api.settings import Settings
 from lfr_framework.plugins import PluginHost
+
+if TYPE_CHECKING:
+    from lfr_compliance.recorder import ComplianceRecorder
+
+    from lfr_api.retention.service import RetentionService
 
 
 @dataclass(slots=True)
@@ -28,6 +33,17 @@ class AppContext:
     recognition: Recognition
     matchers: LiveMatchers
     delivery: AlertDelivery
+    #: The retention sweep and holds' clock (set by ``build_context``).
+    retention: RetentionService | None = None
+    #: The compliance plugin's recorder over the service database, if the plugin is loaded.
+    compliance: ComplianceRecorder | None = None
+
+
+def retention_of(ctx: AppContext) -> RetentionService:
+    """The app's retention service (always set by ``build_context``)."""
+    if ctx.retention is None:
+        raise RuntimeError("the app context has no retention service")
+    return ctx.retention
 
 
 def ctx_of(connection: ASGIConnection[Any, Any, Any, Any]) -> AppContext:

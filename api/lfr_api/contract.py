@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from lfr_api.app import create_app
+from lfr_api.crypto import DataKey, Keyring
 from lfr_api.settings import Settings
 from lfr_framework.plugins import PluginHost
 
@@ -15,9 +16,14 @@ from lfr_framework.plugins import PluginHost
 def openapi_document() -> dict[str, Any]:
     """The OpenAPI document the app serves at ``/schema/openapi.json``."""
     with tempfile.TemporaryDirectory() as tmp:
+        import lfr_retention_default.plugin
+
         settings = Settings(home=Path(tmp), database_url=f"sqlite:///{tmp}/contract.db",
-                            jwt_secret="contract-" + "x" * 40)
-        app = create_app(settings, host=PluginHost(load_entry_points=False))
+                            jwt_secret="contract-" + "x" * 40,
+                            data_keys=Keyring(DataKey.generate()))
+        host = PluginHost(load_entry_points=False)
+        host.register_plugin(lfr_retention_default.plugin, name="retention_default")
+        app = create_app(settings, host=host)
         document: dict[str, Any] = app.openapi_schema.to_schema()
         app.state["ctx"].db.engine.dispose()
         return document

@@ -88,5 +88,9 @@ class AlertDelivery:
                         message["alert"]["id"], exc)
 
     def close(self) -> None:
-        """Wait for pending publisher calls, then stop the workers."""
+        """Wait for pending publisher calls, stop the workers, close the publishers."""
         self._executor.shutdown(wait=True)
+        for publisher in self.publishers:
+            close = getattr(publisher, "close", None)
+            if callable(close):
+                close()

@@ -10,6 +10,7 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
+from lfr_api.crypto import DataKeyError
 from lfr_framework.errors import (
     ConfigurationError,
     EnrolmentError,
@@ -17,6 +18,12 @@ from lfr_framework.errors import (
     LFRError,
     ModelError,
     PluginError,
+)
+from lfr_framework.retention import (
+    HoldAlreadyReleasedError,
+    HoldError,
+    HoldTargetError,
+    RetentionError,
 )
 
 log = logging.getLogger("lfr_api")
@@ -105,6 +112,18 @@ def handle_exception(request: Request[Any, Any, Any], exc: Exception) -> Respons
                        errors=[{"field": "options", "message": str(exc)}])
     if isinstance(exc, ModelError):
         return problem(503, "model-unavailable", "Model unavailable", str(exc), path)
+    if isinstance(exc, DataKeyError):
+        log.error("%s %s: %s", request.method, path, exc)
+        return problem(500, "data-key", "Data key error", str(exc), path)
+    if isinstance(exc, HoldAlreadyReleasedError):
+        return problem(409, "conflict", "Conflict", str(exc), path)
+    if isinstance(exc, HoldTargetError):
+        return problem(404, "not-found", "Not found", str(exc), path)
+    if isinstance(exc, HoldError):
+        return problem(400, "invalid-request", "Invalid request", str(exc), path)
+    if isinstance(exc, RetentionError):
+        log.error("%s %s: %s", request.method, path, exc)
+        return problem(503, "retention-unavailable", "Retention unavailable", str(exc), path)
     if isinstance(exc, ValidationException):
         errors = _validation_errors(exc)
         fields = ", ".join(e["field"] for e in errors)

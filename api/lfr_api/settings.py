@@ -5,9 +5,14 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lfr_framework.errors import ConfigurationError
 from lfr_framework.models.store import default_home
+
+if TYPE_CHECKING:
+    from lfr_api.crypto import Keyring
+    from lfr_api.push import FcmSettings
 
 DEV_JWT_SECRET = "lfr-dev-secret-not-for-production-use-0123456789"
 
@@ -50,10 +55,24 @@ class Settings:
     password_hashing: PasswordHashing = field(default_factory=PasswordHashing)
     run_pipelines: bool = False
     expiry_check_seconds: float = 30.0
+    #: Push alerts to phones through FCM (``LFR_FCM_CREDENTIALS``); ``None``: no push.
+    fcm: FcmSettings | None = None
+    #: How often ``lfr serve`` looks for deployments that went live or closed.
+    pipeline_poll_seconds: float = 1.0
+    #: Data keys for biometric data at rest (``LFR_DATA_KEY[_FILE]``, ``LFR_OLD_DATA_KEY``);
+    #: ``None`` refuses to start unless ``dev_mode`` (then the public development key).
+    data_keys: Keyring | None = None
+    #: Retention: the policy plugin and how often the server sweeps
+    #: (``LFR_RETENTION_POLICY``, ``LFR_RETENTION_SWEEP_SECONDS``).
+    retention_policy: str = "default"
+    retention_sweep_seconds: float = 900.0
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
         """Read ``LFR_*`` variables. ``LFR_JWT_SECRET`` is required unless ``LFR_DEV=1``."""
+        from lfr_api.crypto import keyring_from_env
+        from lfr_api.push import FcmSettings
+
         env = dict(os.environ if environ is None else environ)
         home = Path(env["LFR_HOME"]) if env.get("LFR_HOME") else default_home()
         dev = env.get("LFR_DEV", "") in ("1", "true", "yes")
@@ -77,4 +96,8 @@ class Settings:
             upload_limit_bytes=_int(env, "LFR_UPLOAD_LIMIT_BYTES", 10 * 1024 * 1024),
             access_token_seconds=_int(env, "LFR_ACCESS_TOKEN_SECONDS", 15 * 60),
             refresh_token_seconds=_int(env, "LFR_REFRESH_TOKEN_SECONDS", 12 * 60 * 60),
+            fcm=FcmSettings.from_env(env),
+            data_keys=keyring_from_env(env, dev),
+            retention_policy=env.get("LFR_RETENTION_POLICY") or "default",
+            retention_sweep_seconds=_int(env, "LFR_RETENTION_SWEEP_SECONDS", 900),
         )

@@ -16,6 +16,7 @@ from litestar.testing import TestClient
 
 from lfr_api.app import create_app
 from lfr_api.context import AppContext
+from lfr_api.crypto import DataKey, Keyring
 from lfr_api.security.roles import USER_ROLES, Role
 from lfr_api.settings import PasswordHashing, Settings
 from lfr_api.users.schemas import UserCreate
@@ -27,6 +28,8 @@ PG_URL = os.environ.get("LFR_TEST_DATABASE_URL")
 REDIS_URL = os.environ.get("LFR_TEST_REDIS_URL")
 PASSWORD = "correct horse battery staple"
 FAST_HASH = PasswordHashing(time_cost=1, memory_cost_kib=1024, parallelism=1)
+#: The tests' data key (a fixed, non-secret key: tests only).
+TEST_DATA_KEY = DataKey.from_bytes(bytes(range(32)))
 
 
 def pg_schema_url(schema: str) -> str:
@@ -36,10 +39,12 @@ def pg_schema_url(schema: str) -> str:
 
 
 def make_settings(home: Path, database_url: str, **overrides: Any) -> Settings:
-    """Test settings: the shared model store, a cheap KDF, the given database."""
+    """Test settings: the shared model store, a cheap KDF, the given database, the tests'
+    data key."""
     values: dict[str, Any] = dict(home=home, database_url=database_url,
                                   jwt_secret="test-secret-" + "x" * 40,
-                                  password_hashing=FAST_HASH)
+                                  password_hashing=FAST_HASH,
+                                  data_keys=Keyring(TEST_DATA_KEY))
     values.update(overrides)
     return Settings(**values)
 

@@ -26,14 +26,18 @@ BACKENDS = [
 def plugin_host() -> PluginHost:
     """The default plugins, registered explicitly (nothing else that is installed)."""
     import lfr_arcface_onnx.plugin
+    import lfr_compliance.plugin
     import lfr_mediapipe.plugin
     import lfr_opencv.plugin
+    import lfr_retention_default.plugin
     import lfr_usearch.plugin
 
     host = PluginHost(load_entry_points=False)
     for name, module in (("mediapipe", lfr_mediapipe.plugin),
                          ("arcface_onnx", lfr_arcface_onnx.plugin),
-                         ("usearch", lfr_usearch.plugin), ("opencv", lfr_opencv.plugin)):
+                         ("usearch", lfr_usearch.plugin), ("opencv", lfr_opencv.plugin),
+                         ("retention_default", lfr_retention_default.plugin),
+                         ("compliance", lfr_compliance.plugin)):
         host.register_plugin(module, name=name)
     return host
 

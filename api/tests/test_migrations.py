@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from lfr_api.db.engine import downgrade, make_engine, upgrade
+from lfr_api.crypto import DataKey, DataKeyError, Keyring
+from lfr_api.db.engine import Database, audit_trail, downgrade, make_engine, upgrade
 from lfr_api.db.models import metadata
+from lfr_api.keys import rotate
+from lfr_api.storage import probe_crop, watchlist_image
 
 
 def _diff(engine: sa.Engine) -> list[object]:
@@ -32,3 +36,56 @@ def test_upgrade_matches_models_and_downgrade_empties(database_url: str) -> None
         engine.dispose()
 
 
+
+
+def test_0002_keeps_rows_stored_before_encryption_until_rotate_encrypts_them(
+        database_url: str) -> None:
+    """A database from 0001 holds plaintext: after the upgrade it is refused on reading,
+    and ``lfr keys rotate`` encrypts it in place without losing a byte."""
+    engine = make_engine(database_url)
+    try:
+        upgrade(engine, "0001")
+        now = "2025-01-01 00:00:00"
+        with engine.begin() as conn:
+            conn.execute(sa.text(
+                "INSERT INTO users (id, username, display_name, role, password_hash, active, "
+                f"created_at) VALUES ('u1', 'admin', '', 'admin', 'x', true, '{now}')"))
+            conn.execute(sa.text(
+                "INSERT INTO deployments (id, name, state, location, purpose, legal_basis, "
+                "necessity, proportionality, watchlist_criteria, community_impact_ref, "
+                "detector, detector_options, recogniser, recogniser_options, matcher, "
+                f"matcher_options, created_by, created_at) VALUES ('d1', 'old', 'draft', '', "
+                f"'', '', '', '', '', '', 'm', '{{}}', 'a', '{{}}', 'u', '{{}}', 'u1', '{now}')"))
+            conn.execute(sa.text(
+                "INSERT INTO watchlist_entries (id, deployment_id, reference, category, reason, "
+                "image_source, lawfully_held, added_by, added_at, model_id) VALUES ('e1', "
+                f"'d1', 'R', 'c', '', 's', true, 'a', '{now}', 'm')"))
+            conn.execute(sa.text(
+                "INSERT INTO watchlist_images (id, entry_id, position, filename, "
+                "content_type, data, template, dimension) VALUES ('i1', 'e1', 0, 'f', "
+                "'image/jpeg', :data, :tpl, 2)"), {"data": b"OLD-IMAGE", "tpl": b"\0" * 8})
+            conn.execute(sa.text(
+                "INSERT INTO alerts (id, deployment_id, idempotency_key, camera_id, "
+                "camera_location, entry_reference, entry_category, entry_reason, score, "
+                "threshold, model_id, track_id, raised_at, frame_timestamp, received_at, "
+                "state, source) VALUES ('a1', 'd1', 'k', 'c', '', 'R', 'c', '', 0.7, 0.5, "
+                f"'m', 0, '{now}', '{now}', '{now}', 'pending', 's')"))
+            conn.execute(sa.text("INSERT INTO alert_media (alert_id, content_type, data) "
+                                 "VALUES ('a1', 'image/jpeg', :data)"), {"data": b"OLD-CROP"})
+        upgrade(engine)
+        key = Keyring(DataKey.generate())
+        db = Database(engine, vault=key, audit=audit_trail())
+        with db.session() as session, pytest.raises(DataKeyError, match="lfr keys rotate"):
+            watchlist_image(session, "i1")
+        report = rotate(engine, db.audit, key.current, [], actor="test")
+        assert report.from_key_ids == {"plaintext": 2}
+        with db.session() as session:
+            found = watchlist_image(session, "i1")
+            assert found is not None and found[1] == b"OLD-IMAGE"
+            assert probe_crop(session, "a1") == ("image/jpeg", b"OLD-CROP")
+        with engine.connect() as conn:
+            raw = conn.execute(sa.text("SELECT data FROM alert_media")).scalar_one()
+        assert b"OLD-CROP" not in raw
+        downgrade(engine, "base")
+    finally:
+        engine.dispose()

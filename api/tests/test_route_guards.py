@@ -13,7 +13,8 @@ from litestar.exceptions import WebSocketDisconnect
 from litestar.routes import HTTPRoute, WebSocketRoute
 
 PUBLIC = {("/health", "GET"), ("/auth/login", "POST"), ("/auth/refresh", "POST"),
-          ("/public/deployments", "GET")}
+          ("/public/deployments", "GET"),
+          ("/public/deployments/{deployment_id:str}/summary", "GET")}
 
 
 def _concrete(path: str) -> str:

@@ -80,8 +80,9 @@ class SqlAuditTrail:
         """Append one entry inside the caller's transaction and move the head to it.
 
         Details must hold no biometric data (ids and facts only). Concurrent appends are
-        serialised by the head row's lock (PostgreSQL) or the write lock (SQLite).
+        serialised by :meth:`lock`, taken here before the head is read.
         """
+        self.lock(conn)
         head_table, log = self.tables.head, self.tables.log
         row = conn.execute(sa.select(head_table).where(head_table.c.id == self.HEAD_ID)
                            .with_for_update()).first()
@@ -109,6 +110,20 @@ class SqlAuditTrail:
             conn.execute(head_table.update().where(head_table.c.id == self.HEAD_ID)
                          .values(seq=entry.seq, hash=entry.hash))
         return entry
+
+    def lock(self, conn: sa.Connection) -> None:
+        """Serialise appends for the rest of the caller's transaction, so two appends never
+        read the same head. SQLite: write first, so the transaction holds the database's
+        write lock (pysqlite runs a transaction's first SELECTs outside it). PostgreSQL:
+        lock the head table (a row lock cannot cover the very first entry, when there is no
+        head row yet). A transaction that will append after locking other rows calls this
+        first, so every transaction takes the locks in the same order. Safe to call again.
+        """
+        head = self.tables.head
+        if conn.dialect.name == "sqlite":
+            conn.execute(head.update().where(head.c.id == self.HEAD_ID).values(seq=head.c.seq))
+        elif conn.dialect.name == "postgresql":
+            conn.execute(sa.text(f'LOCK TABLE "{head.name}" IN SHARE ROW EXCLUSIVE MODE'))
 
     def entries(self, conn: sa.Connection, *, after: int = 0) -> list[AuditEntry]:
         """The entries after ``after``, by ``seq``."""

@@ -25,9 +25,15 @@ from lfr_api.deployments.service import visible_deployment
 from lfr_api.errors import InvalidRequest, NotFound, ServiceError
 from lfr_api.security.guards import allow, principal
 from lfr_api.security.roles import Role
+from lfr_api.version import CONTRACT_HEADER, CONTRACT_VERSION
 
 Req = Request[Any, Any, Any]
 A, OFC, S, C, SVC = Role.admin, Role.officer, Role.supervisor, Role.compliance, Role.service
+
+
+def envelope(message: dict[str, Any]) -> dict[str, Any]:
+    """A feed message as sent to the phone: stamped with the mobile contract version."""
+    return {**message, "contract_version": CONTRACT_VERSION}
 
 
 class IngestController(Controller):
@@ -132,7 +138,8 @@ class DeploymentAlertsController(Controller):
                    channels: ChannelsPlugin,
                    after: Annotated[int | None, QueryParameter(name="after", ge=0)] = None,
                    ) -> None:
-        """Live alerts of a deployment as JSON messages (``type``, ``cursor``, ``alert``).
+        """Live alerts of a deployment as JSON messages (``type``, ``cursor``,
+        ``contract_version``, ``alert``; schemas in ``mobile_contract/schemas``).
         Reconnect with ``?after=<last cursor>`` to receive what was missed first."""
         ctx = ctx_of(socket)
         who = principal(socket)
@@ -152,9 +159,9 @@ class DeploymentAlertsController(Controller):
         async with channels.start_subscription([feed_channel(deployment_id)]) as subscriber:
             backlog = await anyio.to_thread.run_sync(service.feed_backlog, ctx,
                                                      deployment_id, after)
-            await socket.accept()
+            await socket.accept(headers={CONTRACT_HEADER: CONTRACT_VERSION})
             for message in backlog:
-                await socket.send_json(message)
+                await socket.send_json(envelope(message))
             if backlog:
                 last = max(last, max(int(m["cursor"]) for m in backlog))
 
@@ -164,7 +171,7 @@ class DeploymentAlertsController(Controller):
                 if int(message["cursor"]) <= last:
                     return
                 last = int(message["cursor"])
-                await socket.send_json(message)
+                await socket.send_json(envelope(message))
 
             async with subscriber.run_in_background(forward):
                 try:

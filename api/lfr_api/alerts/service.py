@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from lfr_api import storage
+from lfr_api import audit, storage
 from lfr_api.alerts.schemas import (
     AlertOut,
     AmendmentIn,
@@ -24,12 +24,10 @@ from lfr_api.context import AppContext
 from lfr_api.db.models import (
     Alert,
     AlertEvent,
-    AlertMedia,
     Camera,
     Decision,
     Deployment,
     WatchlistEntry,
-    WatchlistImage,
 )
 from lfr_api.deployments.service import LIVE, get_deployment, visible_deployment
 from lfr_api.errors import Conflict, NotFound, Unprocessable
@@ -57,6 +55,8 @@ class NewAlert:
     frame_timestamp: datetime
     source: str
     probe_crop_jpeg: bytes | None = None
+    #: The probe template (float32 bytes): alert biometrics, stored encrypted like the crop.
+    probe_template: bytes | None = None
     #: Tell the plugin host (False in-process: the pipeline's builder already does).
     notify_host: bool = True
 
@@ -75,11 +75,8 @@ def alert_view(session: Session, alert: Alert) -> AlertOut:
     """The alert as officers see it (no biometric data, only links)."""
     image_id = None
     if alert.entry_id is not None:
-        image_id = session.exec(select(WatchlistImage.id)
-                                .where(WatchlistImage.entry_id == alert.entry_id)
-                                .order_by(col(WatchlistImage.position))).first()
-    has_crop = session.exec(select(AlertMedia.alert_id)
-                            .where(AlertMedia.alert_id == alert.id)).first() is not None
+        image_id = storage.first_image_id(session, alert.entry_id)
+    has_crop = storage.has_probe_crop(session, alert.id)
     decision = current_decision(session, alert.id)
     return AlertOut(
         id=alert.id, deployment_id=alert.deployment_id,
@@ -162,9 +159,15 @@ def _insert(session: Session, new: NewAlert) -> tuple[dict[str, Any], Alert]:
                   source=new.source)
     session.add(alert)
     session.flush()
-    if new.probe_crop_jpeg:
-        storage.save_probe_crop(session, alert.id, new.probe_crop_jpeg)
+    if new.probe_crop_jpeg or new.probe_template:
+        storage.save_probe_crop(session, alert.id, new.probe_crop_jpeg or None,
+                                template=new.probe_template or None)
         session.flush()
+    audit.record(session, actor=new.source, action="alert.raised", subject=f"alert:{alert.id}",
+                 details={"deployment_id": deployment.id, "camera_id": alert.camera_id,
+                          "entry_id": entry.id, "score": alert.score,
+                          "threshold": alert.threshold, "model_id": alert.model_id,
+                          "raised_at": alert.raised_at.isoformat()})
     return _event(session, alert, "alert.raised"), alert
 
 
@@ -212,7 +215,11 @@ def decide(ctx: AppContext, who: Principal, alert_id: str, data: DecisionIn,
         session.add(decision)
         alert.state = DECIDED
         session.add(alert)
-        session.flush()
+        audit.record(session, actor=who.actor,
+                     action="alert.decision_amended" if amendment else "alert.decision_recorded",
+                     subject=f"alert:{alert_id}",
+                     details={"decision": decision.decision, "outcome": decision.outcome,
+                              "reason": decision.reason})
         message = _event(session, alert, "alert.updated")
     ctx.delivery.deliver(message)
     ctx.host.decision_recorded(DecisionRecorded(
@@ -229,7 +236,9 @@ def feed_backlog(ctx: AppContext, deployment_id: str, after: int | None) -> list
         if after is not None:
             events = session.exec(select(AlertEvent)
                                   .where(AlertEvent.deployment_id == deployment_id,
-                                         col(AlertEvent.id) > after)
+                                         col(AlertEvent.id) > after,
+                                         # delivery.* records (push outcomes) stay off the feed
+                                         col(AlertEvent.kind).startswith("alert."))
                                   .order_by(col(AlertEvent.id))).all()
             return [{"type": e.kind, "cursor": e.id, "alert": e.payload} for e in events]
         latest = session.exec(select(sa.func.max(AlertEvent.id))

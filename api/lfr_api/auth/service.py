@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from sqlmodel import Session, select
 
+from lfr_api import audit
 from lfr_api.auth.schemas import TokenPair
 from lfr_api.context import AppContext
 from lfr_api.db.models import RefreshToken, User
@@ -29,6 +30,8 @@ def login(ctx: AppContext, session: Session, username: str, password: str) -> To
     ok = ctx.passwords.verify(user.password_hash if user else None, password)
     if user is None or not ok or not user.active:
         raise NotAuthenticated("wrong username or password, or the account is disabled")
+    audit.record(session, actor=f"user:{user.username}", action="auth.login",
+                 subject=f"user:{user.id}")
     return _issue(ctx, session, user)
 
 
@@ -44,6 +47,8 @@ def refresh(ctx: AppContext, session: Session, token: str) -> TokenPair:
         raise NotAuthenticated("the account is disabled")
     row.revoked_at = now
     session.add(row)
+    audit.record(session, actor=f"user:{user.username}", action="auth.refresh",
+                 subject=f"user:{user.id}")
     return _issue(ctx, session, user)
 
 
@@ -54,4 +59,6 @@ def logout(session: Session, user_id: str) -> int:
     for row in rows:
         row.revoked_at = utcnow()
         session.add(row)
+    audit.record(session, actor=f"user:{user_id}", action="auth.logout",
+                 subject=f"user:{user_id}", details={"tokens_revoked": len(rows)})
     return len(rows)

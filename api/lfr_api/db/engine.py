@@ -14,7 +14,14 @@ from alembic.config import Config
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from lfr_api.crypto import Keyring
+from lfr_framework.audit import audit_key_from_env
+from lfr_framework.audit.sql import SqlAuditTrail
 from lfr_framework.errors import ConfigurationError
+
+#: Keys of ``Session.info``: the data keyring (for :mod:`lfr_api.storage`) and the audit
+#: trail (for :mod:`lfr_api.audit`), set by :meth:`Database.session`.
+VAULT_INFO, AUDIT_INFO = "lfr_vault", "lfr_audit"
 
 
 def migrations_dir() -> Path:
@@ -41,6 +48,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             cursor = dbapi_conn.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA journal_mode=WAL")
+            # Freed pages (deleted biometric ciphertext) are overwritten with zeros.
+            cursor.execute("PRAGMA secure_delete=ON")
             cursor.close()
 
         return engine
@@ -65,16 +74,32 @@ def downgrade(engine: Engine, revision: str = "base") -> None:
     command.downgrade(alembic_config(engine), revision)
 
 
-class Database:
-    """The engine plus a session factory; one per app."""
+def audit_trail(clock: Any = None) -> SqlAuditTrail:
+    """The service's audit trail (key from ``LFR_AUDIT_KEY`` / ``LFR_AUDIT_KEY_FILE``)."""
+    from lfr_api.db.models import AUDIT_TABLES
 
-    def __init__(self, engine: Engine) -> None:
+    return SqlAuditTrail(AUDIT_TABLES, key=audit_key_from_env(), clock=clock)
+
+
+class Database:
+    """The engine plus a session factory; one per app.
+
+    ``vault`` encrypts and decrypts biometric data (``None``: storage refuses to touch it);
+    ``audit`` is the hash-chained trail every state change is appended to. Both reach the
+    code that needs them through ``session.info``.
+    """
+
+    def __init__(self, engine: Engine, vault: Keyring | None = None,
+                 audit: SqlAuditTrail | None = None) -> None:
         self.engine = engine
+        self.vault = vault
+        self.audit = audit or audit_trail()
 
     @contextmanager
     def session(self) -> Iterator[Session]:
         """A session that commits on success and rolls back on any error."""
-        with Session(self.engine, expire_on_commit=False) as session:
+        with Session(self.engine, expire_on_commit=False,
+                     info={VAULT_INFO: self.vault, AUDIT_INFO: self.audit}) as session:
             try:
                 yield session
                 session.commit()

@@ -1,5 +1,8 @@
-"""The SQLModel tables. Biometric columns (image bytes, templates, probe crops) are read and
-written only through :mod:`lfr_api.storage`, the one seam where encryption at rest will go."""
+"""The SQLModel tables. Biometric columns (image bytes, templates, probe crops and templates)
+hold AES-GCM ciphertext and are read and written only through :mod:`lfr_api.storage`.
+
+The core's retention (deletion log, holds), audit trail and compliance log tables are added
+to the same metadata at the end, so one Alembic history covers them all."""
 
 from __future__ import annotations
 
@@ -7,9 +10,12 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from lfr_compliance.store import compliance_tables
 from sqlmodel import Field, SQLModel
 
 from lfr_api.db.types import UTCDateTime, new_id, utcnow
+from lfr_framework.audit.sql import audit_tables
+from lfr_framework.retention.sql import retention_tables
 
 metadata = SQLModel.metadata
 metadata.naming_convention = {
@@ -153,7 +159,11 @@ class WatchlistEntry(SQLModel, table=True):
 
 
 class WatchlistImage(SQLModel, table=True):
-    """One enrolled image of an entry and its template (biometric: see lfr_api.storage)."""
+    """One enrolled image of an entry and its template (biometric: see lfr_api.storage).
+
+    ``data`` (the image) and ``template`` are ciphertext under data key ``key_id``; each
+    becomes NULL when the retention engine deletes it, and the row goes with the last one.
+    ``key_id`` NULL: stored before encryption at rest (``lfr keys rotate`` encrypts it)."""
 
     __tablename__ = "watchlist_images"
     id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
@@ -161,9 +171,10 @@ class WatchlistImage(SQLModel, table=True):
     position: int
     filename: str = Field(max_length=255)
     content_type: str = Field(max_length=100)
-    data: bytes = Field(sa_type=sa.LargeBinary)
-    template: bytes = Field(sa_type=sa.LargeBinary)
+    data: bytes | None = Field(default=None, sa_type=sa.LargeBinary)
+    template: bytes | None = Field(default=None, sa_type=sa.LargeBinary)
     dimension: int
+    key_id: str | None = Field(default=None, max_length=16, index=True)
 
 
 class Alert(SQLModel, table=True):
@@ -194,13 +205,17 @@ class Alert(SQLModel, table=True):
 
 
 class AlertMedia(SQLModel, table=True):
-    """An alert's probe crop (alert biometrics, kept at most 31 days: see lfr_api.storage)."""
+    """An alert's biometrics, kept at most 31 days unless held (see lfr_api.storage): the
+    probe crop (``data``) and the probe template (``template``), each ciphertext under data
+    key ``key_id`` and set to NULL when deleted; the row goes with the last part."""
 
     __tablename__ = "alert_media"
     alert_id: str = Field(sa_column=sa.Column(
         sa.String(36), sa.ForeignKey("alerts.id", ondelete="CASCADE"), primary_key=True))
     content_type: str = Field(max_length=100)
-    data: bytes = Field(sa_type=sa.LargeBinary)
+    data: bytes | None = Field(default=None, sa_type=sa.LargeBinary)
+    template: bytes | None = Field(default=None, sa_type=sa.LargeBinary)
+    key_id: str | None = Field(default=None, max_length=16, index=True)
 
 
 class Decision(SQLModel, table=True):
@@ -241,3 +256,31 @@ class Device(SQLModel, table=True):
     platform: str = Field(max_length=16)
     label: str = Field(default="", max_length=200)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class PipelineCount(SQLModel, table=True):
+    """Counts a camera's pipeline reported for one period (never a face, only numbers):
+    what the post-deployment report sums. One row per report, deduplicated by key."""
+
+    __tablename__ = "pipeline_counts"
+    __table_args__ = (sa.UniqueConstraint("deployment_id", "idempotency_key",
+                                          name="uq_pipeline_counts_deployment_key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    deployment_id: str = _fk("deployments.id")
+    camera_id: str = Field(max_length=64)
+    idempotency_key: str = Field(max_length=200)
+    period_start: datetime = Field(sa_type=UTCDateTime)
+    period_end: datetime = Field(sa_type=UTCDateTime, index=True)
+    faces_seen: int = Field(default=0)
+    faces_discarded: int = Field(default=0)
+    faces_rejected_quality: int = Field(default=0)
+    frames_processed: int = Field(default=0)
+    alerts: int = Field(default=0)
+    source: str = Field(max_length=64)
+    received_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+#: The core's deletion log and holds, the audit trail, and the compliance plugin's logs.
+RETENTION_TABLES = retention_tables(metadata)
+AUDIT_TABLES = audit_tables(metadata)
+COMPLIANCE_TABLES = compliance_tables(metadata)

@@ -7,7 +7,8 @@ from typing import Any
 from litestar import Controller, Request, delete, get, patch, post, put
 from sqlmodel import col, select
 
-from lfr_api.context import ctx_of
+from lfr_api import audit
+from lfr_api.context import ctx_of, retention_of
 from lfr_api.db.models import Assignment, Camera, Deployment, DeploymentTransition, ServiceAccount
 from lfr_api.deployments import service
 from lfr_api.deployments.schemas import (
@@ -74,11 +75,15 @@ class DeploymentController(Controller):
         with ctx_of(request).db.session() as session:
             deployment = service.get_deployment(session, deployment_id)
             service._require(deployment, service.DRAFT, action="edit")
-            for key, value in data.model_dump(exclude_unset=True).items():
+            changes = data.model_dump(exclude_unset=True)
+            for key, value in changes.items():
                 setattr(deployment, key, value)
             service._check_window(deployment.planned_start, deployment.planned_end,
                                   "planned_end")
             session.add(deployment)
+            audit.record(session, actor=principal(request).actor, action="deployment.updated",
+                         subject=f"deployment:{deployment_id}",
+                         details={"fields": sorted(changes)})
             return _out(deployment)
 
     def _transition(self, request: Req, deployment_id: str, action: str,
@@ -96,6 +101,8 @@ class DeploymentController(Controller):
             else:
                 event = service.close(ctx, session, deployment, who, note)
             out = _out(deployment)
+        if action == "close":
+            retention_of(ctx).deliver_after_commit()
         ctx.host.deployment_state_changed(event)
         return out
 
@@ -110,7 +117,8 @@ class DeploymentController(Controller):
     def publish(self, request: Req, deployment_id: str) -> DeploymentOut:
         """Publish the deployment's public notice."""
         with ctx_of(request).db.session() as session:
-            return _out(service.publish(session, service.get_deployment(session, deployment_id)))
+            return _out(service.publish(session, service.get_deployment(session, deployment_id),
+                                        principal(request)))
 
     @post("/{deployment_id:str}/start", guards=allow(A), sync_to_thread=True, status_code=200)
     def start(self, request: Req, deployment_id: str,
@@ -143,7 +151,8 @@ class DeploymentController(Controller):
         ctx = ctx_of(request)
         with ctx.db.session() as session:
             deployment = service.get_deployment(session, deployment_id)
-            return CameraOut.model_validate(service.save_camera(ctx, session, deployment, data))
+            return CameraOut.model_validate(service.save_camera(ctx, session, deployment, data,
+                                                                principal(request)))
 
     @get("/{deployment_id:str}/cameras", guards=allow(A, AO, S, C, OFC), sync_to_thread=True)
     def cameras(self, request: Req, deployment_id: str) -> list[CameraOut]:
@@ -163,7 +172,8 @@ class DeploymentController(Controller):
             deployment = service.get_deployment(session, deployment_id)
             camera = service.get_camera(session, deployment_id, camera_id)
             return CameraOut.model_validate(
-                service.save_camera(ctx, session, deployment, data, replace=camera))
+                service.save_camera(ctx, session, deployment, data, principal(request),
+                                    replace=camera))
 
     @delete("/{deployment_id:str}/cameras/{camera_id:str}", guards=allow(A),
             sync_to_thread=True)
@@ -171,6 +181,9 @@ class DeploymentController(Controller):
         """Remove a camera."""
         with ctx_of(request).db.session() as session:
             session.delete(service.get_camera(session, deployment_id, camera_id))
+            audit.record(session, actor=principal(request).actor, action="camera.removed",
+                         subject=f"deployment:{deployment_id}",
+                         details={"camera_id": camera_id})
 
     # -- assignments -------------------------------------------------------------
 
@@ -200,6 +213,9 @@ class DeploymentController(Controller):
             if row is None:
                 raise NotFound(f"user {user_id} is not assigned to deployment {deployment_id}")
             session.delete(row)
+            audit.record(session, actor=principal(request).actor,
+                         action="deployment.user_unassigned",
+                         subject=f"deployment:{deployment_id}", details={"user_id": user_id})
 
     # -- service accounts ----------------------------------------------------------
 
@@ -214,7 +230,9 @@ class DeploymentController(Controller):
                                      key_hash=secret_digest(key),
                                      created_by=principal(request).actor)
             session.add(account)
-            session.flush()
+            audit.record(session, actor=principal(request).actor,
+                         action="service_account.created", subject=f"deployment:{deployment_id}",
+                         details={"account_id": account.id, "name": data.name})
             out = ServiceAccountOut.model_validate(account)
             out.api_key = key
             return out
@@ -229,6 +247,9 @@ class DeploymentController(Controller):
                 raise NotFound(f"no service account {account_id} in this deployment")
             account.active = False
             session.add(account)
+            audit.record(session, actor=principal(request).actor,
+                         action="service_account.revoked", subject=f"deployment:{deployment_id}",
+                         details={"account_id": account_id})
 
 
 class PublicController(Controller):

@@ -6,8 +6,8 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from lfr_api import storage
-from lfr_api.context import AppContext
+from lfr_api import audit, storage
+from lfr_api.context import AppContext, retention_of
 from lfr_api.db.models import Assignment, Camera, Deployment, DeploymentTransition, User
 from lfr_api.db.types import utcnow
 from lfr_api.deployments.schemas import Authorisation, CameraIn, DeploymentCreate
@@ -65,7 +65,8 @@ def create(ctx: AppContext, session: Session, who: Principal,
     session.add(deployment)
     session.add(DeploymentTransition(deployment_id=deployment.id, from_state="",
                                      to_state=DRAFT, actor=who.actor, note="created"))
-    session.flush()
+    audit.record(session, actor=who.actor, action="deployment.created",
+                 subject=f"deployment:{deployment.id}", details={"name": deployment.name})
     return deployment
 
 
@@ -83,6 +84,9 @@ def _move(session: Session, deployment: Deployment, to_state: str, who: Principa
     session.add(deployment)
     session.add(DeploymentTransition(deployment_id=deployment.id, from_state=old,
                                      to_state=to_state, actor=who.actor, at=now, note=note))
+    audit.record(session, actor=who.actor, action=f"deployment.{to_state}",
+                 subject=f"deployment:{deployment.id}",
+                 details={"from_state": old, "to_state": to_state, "note": note})
     return DeploymentStateChanged(deployment.id, old, to_state, who.actor, now)
 
 
@@ -103,12 +107,14 @@ def authorise(session: Session, deployment: Deployment, who: Principal,
     return _move(session, deployment, AUTHORISED, who)
 
 
-def publish(session: Session, deployment: Deployment) -> Deployment:
+def publish(session: Session, deployment: Deployment, who: Principal) -> Deployment:
     """Publish the deployment's notice (authorised or live deployments only)."""
     _require(deployment, AUTHORISED, LIVE, action="publish")
     if deployment.published_at is None:
         deployment.published_at = utcnow()
         session.add(deployment)
+        audit.record(session, actor=who.actor, action="deployment.published",
+                     subject=f"deployment:{deployment.id}")
     return deployment
 
 
@@ -134,10 +140,13 @@ def start(ctx: AppContext, session: Session, deployment: Deployment, who: Princi
 
 def close(ctx: AppContext, session: Session, deployment: Deployment, who: Principal,
           note: str = "") -> DeploymentStateChanged:
-    """Move any open deployment to closed and destroy its watchlist images and templates."""
+    """Move any open deployment to closed and, in the same transaction, destroy its
+    watchlist images and templates (each logged as a deletion; held ones are kept). The
+    caller delivers the deletion events after the commit (``deliver_after_commit``)."""
     _require(deployment, DRAFT, AUTHORISED, LIVE, action="close")
     event = _move(session, deployment, CLOSED, who, note)
-    storage.destroy_watchlist(session, deployment.id)
+    session.flush()
+    retention_of(ctx).destroy_watchlist(session, deployment.id, event.at, who.actor)
     ctx.matchers.stop(deployment.id)
     return event
 
@@ -155,6 +164,8 @@ def close_expired(ctx: AppContext, now: datetime | None = None) -> list[Deployme
         for deployment in rows.all():
             events.append(close(ctx, session, deployment, SYSTEM,
                                 "the authorised window ended"))
+    if events:
+        retention_of(ctx).deliver_after_commit()
     for event in events:
         ctx.host.deployment_state_changed(event)
     return events
@@ -173,11 +184,13 @@ def assign(session: Session, deployment: Deployment, user_id: str, who: Principa
         return existing
     assignment = Assignment(deployment_id=deployment.id, user_id=user_id, assigned_by=who.actor)
     session.add(assignment)
+    audit.record(session, actor=who.actor, action="deployment.user_assigned",
+                 subject=f"deployment:{deployment.id}", details={"user_id": user_id})
     return assignment
 
 
 def save_camera(ctx: AppContext, session: Session, deployment: Deployment, data: CameraIn,
-                replace: Camera | None = None) -> Camera:
+                who: Principal, replace: Camera | None = None) -> Camera:
     """Add or replace a camera after checking its source plugin and options."""
     _require(deployment, DRAFT, AUTHORISED, LIVE, action="change cameras of")
     ctx.host.camera_sources.validate_options(data.source, data.options, "options")
@@ -190,6 +203,12 @@ def save_camera(ctx: AppContext, session: Session, deployment: Deployment, data:
     for key, value in data.model_dump().items():
         setattr(camera, key, value)
     session.add(camera)
+    # The URI may carry credentials: the trail records that it changed, not what it is.
+    audit.record(session, actor=who.actor,
+                 action="camera.replaced" if replace else "camera.added",
+                 subject=f"deployment:{deployment.id}",
+                 details={"camera_id": data.camera_id, "source": data.source,
+                          "location_name": data.location_name})
     return camera
 
 

@@ -9,7 +9,7 @@ from sqlmodel import col, select
 
 from lfr_api.context import ctx_of
 from lfr_api.db.models import User
-from lfr_api.security.guards import allow
+from lfr_api.security.guards import allow, principal
 from lfr_api.security.roles import Role
 from lfr_api.users import service
 from lfr_api.users.schemas import UserCreate, UserOut, UserUpdate
@@ -27,7 +27,8 @@ class UserController(Controller):
         """Create a user with a role."""
         ctx = ctx_of(request)
         with ctx.db.session() as session:
-            return UserOut.model_validate(service.create_user(session, ctx.passwords, data))
+            return UserOut.model_validate(service.create_user(
+                session, ctx.passwords, data, principal(request).actor))
 
     @get("/", sync_to_thread=True)
     def list_users(self, request: Request[Any, Any, Any]) -> list[UserOut]:
@@ -49,4 +50,5 @@ class UserController(Controller):
         ctx = ctx_of(request)
         with ctx.db.session() as session:
             return UserOut.model_validate(
-                service.update_user(session, ctx.passwords, user_id, data))
+                service.update_user(session, ctx.passwords, user_id, data,
+                                    principal(request).actor))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import Session, select
 
+from lfr_api import audit
 from lfr_api.db.models import User
 from lfr_api.errors import Conflict, InvalidRequest, NotFound
 from lfr_api.security.passwords import Passwords
@@ -11,8 +12,9 @@ from lfr_api.security.roles import Role
 from lfr_api.users.schemas import UserCreate, UserUpdate
 
 
-def create_user(session: Session, passwords: Passwords, data: UserCreate) -> User:
-    """A new user; 409 when the username is taken."""
+def create_user(session: Session, passwords: Passwords, data: UserCreate,
+                actor: str = "system") -> User:
+    """A new user; 409 when the username is taken. Audited as ``user.created``."""
     if data.role is Role.service:
         raise InvalidRequest("service accounts are created under a deployment",
                              errors=[{"field": "role", "message": "not a user role"}])
@@ -21,7 +23,8 @@ def create_user(session: Session, passwords: Passwords, data: UserCreate) -> Use
     user = User(username=data.username, display_name=data.display_name, role=data.role.value,
                 password_hash=passwords.hash(data.password))
     session.add(user)
-    session.flush()
+    audit.record(session, actor=actor, action="user.created", subject=f"user:{user.id}",
+                 details={"username": user.username, "role": user.role})
     return user
 
 
@@ -33,9 +36,12 @@ def get_user(session: Session, user_id: str) -> User:
     return user
 
 
-def update_user(session: Session, passwords: Passwords, user_id: str, data: UserUpdate) -> User:
-    """Apply an admin's change to a user."""
+def update_user(session: Session, passwords: Passwords, user_id: str, data: UserUpdate,
+                actor: str = "system") -> User:
+    """Apply an admin's change to a user. Audited as ``user.updated`` (what changed; a new
+    password only as ``password_changed``)."""
     user = get_user(session, user_id)
+    before = {"role": user.role, "display_name": user.display_name, "active": user.active}
     if data.role is not None:
         if data.role is Role.service:
             raise InvalidRequest("not a user role",
@@ -48,4 +54,8 @@ def update_user(session: Session, passwords: Passwords, user_id: str, data: User
     if data.password is not None:
         user.password_hash = passwords.hash(data.password)
     session.add(user)
+    after = {"role": user.role, "display_name": user.display_name, "active": user.active}
+    changes = {k: {"from": before[k], "to": v} for k, v in after.items() if before[k] != v}
+    audit.record(session, actor=actor, action="user.updated", subject=f"user:{user.id}",
+                 details={"changes": changes, "password_changed": data.password is not None})
     return user

@@ -80,7 +80,7 @@ class WatchlistController(Controller):
     @delete("/{entry_id:str}", guards=allow(A), sync_to_thread=True)
     def remove(self, request: Req, deployment_id: str, entry_id: str) -> None:
         """Remove an entry; the live matcher stops matching it at once."""
-        service.remove(ctx_of(request), deployment_id, entry_id)
+        service.remove(ctx_of(request), deployment_id, entry_id, principal(request))
 
 
 class WatchlistImageController(Controller):

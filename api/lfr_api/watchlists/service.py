@@ -7,8 +7,8 @@ import logging
 import pydantic
 from sqlmodel import Session, col, select
 
-from lfr_api import storage
-from lfr_api.context import AppContext
+from lfr_api import audit, storage
+from lfr_api.context import AppContext, retention_of
 from lfr_api.db.models import WatchlistEntry, WatchlistImage
 from lfr_api.deployments.service import CLOSED, get_deployment
 from lfr_api.errors import Conflict, InvalidRequest, NotFound
@@ -40,7 +40,8 @@ def entry_out(session: Session, entry: WatchlistEntry) -> EntryOut:
     """An entry with its image links."""
     images = session.exec(select(WatchlistImage.id, WatchlistImage.filename,
                                  WatchlistImage.content_type)
-                          .where(WatchlistImage.entry_id == entry.id)
+                          .where(WatchlistImage.entry_id == entry.id,
+                                 col(WatchlistImage.data).is_not(None))
                           .order_by(col(WatchlistImage.position))).all()
     out = EntryOut.model_validate(entry)
     out.images = [ImageOut(id=i, filename=f, content_type=c, link=f"/watchlist-images/{i}")
@@ -71,7 +72,10 @@ def enrol(ctx: AppContext, deployment_id: str, who: Principal, meta: EntryMetada
         for position, ((name, ctype, data), template) in enumerate(
                 zip(files, templates, strict=True)):
             storage.save_watchlist_image(session, entry.id, position, name, ctype, data, template)
-        session.flush()
+        audit.record(session, actor=who.actor, action="watchlist.entry_added",
+                     subject=f"deployment:{deployment_id}",
+                     details={"entry_id": entry.id, "category": entry.category,
+                              "images": len(files), "model_id": model_id})
         out = entry_out(session, entry)
         stacked = storage.entry_templates(session, entry.id)
     ctx.matchers.add(deployment_id, entry.id, stacked)
@@ -89,15 +93,19 @@ def get_entry(session: Session, deployment_id: str, entry_id: str) -> WatchlistE
     return entry
 
 
-def remove(ctx: AppContext, deployment_id: str, entry_id: str) -> None:
-    """Delete an entry, its images and templates; the live matcher forgets it at once."""
+def remove(ctx: AppContext, deployment_id: str, entry_id: str, who: Principal) -> None:
+    """Delete an entry, its images and templates (each logged as a deletion; 409 if one is
+    under a hold); the live matcher forgets it at once."""
+    retention = retention_of(ctx)
     with ctx.db.session() as session:
         entry = get_entry(session, deployment_id, entry_id)
-        session.exec(
-            WatchlistImage.__table__.delete().where(  # type: ignore[attr-defined]
-                WatchlistImage.__table__.c.entry_id == entry.id))  # type: ignore[attr-defined]
+        deleted = retention.remove_entry_images(session, deployment_id, entry_id, who.actor)
         session.delete(entry)
+        audit.record(session, actor=who.actor, action="watchlist.entry_removed",
+                     subject=f"deployment:{deployment_id}",
+                     details={"entry_id": entry_id, "items_deleted": len(deleted)})
     ctx.matchers.remove(deployment_id, entry_id)
+    retention.deliver_after_commit()
 
 
 def check_enrolment_target(ctx: AppContext, deployment_id: str) -> None:

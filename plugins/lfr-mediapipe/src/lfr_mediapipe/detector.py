@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import atexit
+
+# Imported before our exit hook is registered, so that its own hook (stop every executor's
+# workers) runs after ours: MediaPipe needs its executor to close a task.
+import concurrent.futures.thread  # noqa: F401
 import contextlib
+import queue
 import threading
 import weakref
 from typing import Any, cast
@@ -57,6 +63,52 @@ def _close_task(task: vision.FaceDetector) -> None:
         task.close()
 
 
+#: Tasks of detectors that were garbage-collected without ``close()``. A finalizer may run
+#: inside any code — even ``ThreadPoolExecutor.submit``, which holds the global lock that
+#: MediaPipe's ``close`` needs to submit its own work — so it only queues the task
+#: (``SimpleQueue.put`` is safe there) and a thread of its own closes it.
+_ORPHANS: queue.SimpleQueue[vision.FaceDetector] = queue.SimpleQueue()
+_LIVE: weakref.WeakSet[MediaPipeFaceDetector] = weakref.WeakSet()
+_closer_lock = threading.Lock()
+_closer: threading.Thread | None = None
+
+
+def _orphaned(task: vision.FaceDetector) -> None:
+    _ORPHANS.put(task)
+
+
+def _close_orphans() -> None:
+    while True:
+        _close_task(_ORPHANS.get())
+
+
+def _start_closer() -> None:
+    global _closer
+    with _closer_lock:
+        if _closer is None:
+            _closer = threading.Thread(target=_close_orphans, name="lfr-mediapipe-closer",
+                                       daemon=True)
+            _closer.start()
+
+
+def _close_all_at_exit() -> None:
+    """Close every task still open while MediaPipe's workers still run: at interpreter
+    exit, before ``concurrent.futures`` stops its executors (``threading._register_atexit``
+    hooks run in reverse order, and ``concurrent.futures`` registered first)."""
+    for detector in list(_LIVE):
+        detector.close()
+    while True:
+        try:
+            task = _ORPHANS.get_nowait()
+        except queue.Empty:
+            return
+        _close_task(task)
+
+
+_register_exit = getattr(threading, "_register_atexit", atexit.register)
+_register_exit(_close_all_at_exit)
+
+
 def _check_image(image: Any) -> Image:
     if not isinstance(image, np.ndarray):
         raise TypeError(f"detect() needs a numpy array, got {type(image).__name__}")
@@ -87,8 +139,12 @@ class MediaPipeFaceDetector:
         self._task: vision.FaceDetector | None = _load_task(
             models, options.model, options.min_score
         )
-        # Close the task when this object goes, or at exit before MediaPipe's modules do.
-        self._finalizer = weakref.finalize(self, _close_task, self._task)
+        # Close the task when this object goes (on the closer thread, see _ORPHANS), or at
+        # exit before MediaPipe's modules do (_close_all_at_exit).
+        self._finalizer = weakref.finalize(self, _orphaned, self._task)
+        self._finalizer.atexit = False
+        _LIVE.add(self)
+        _start_closer()
 
     def detect(self, image: Image) -> list[Detection]:
         """Return every face in ``image`` (BGR, uint8), boxes and keypoints in its pixels.
@@ -136,8 +192,11 @@ class MediaPipeFaceDetector:
     def close(self) -> None:
         """Release the MediaPipe task. Safe to call twice."""
         with self._lock:
-            self._task = None
-            self._finalizer()
+            task, self._task = self._task, None
+            self._finalizer.detach()
+        _LIVE.discard(self)
+        if task is not None:
+            _close_task(task)
 
     def __repr__(self) -> str:
         return (

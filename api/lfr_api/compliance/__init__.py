@@ -1,0 +1,1 @@
+"""The compliance plugin wired to the service's database, and its log exports."""

@@ -1,0 +1,188 @@
+"""Runs a camera node: its deployment's pipeline, fed by the service, posting alerts back.
+
+The node waits until its deployment is live, builds the detector, recogniser and matcher
+the deployment names (from the plugins installed here), loads the watchlist templates
+(memory only), starts the cameras, and then every ``poll_s``: re-reads the watchlist
+(additions and removals reach the matcher), and stops when the deployment is no longer
+live, its authorised window has ended, or every (file) source has ended. Alerts go to the
+:class:`~lfr_api.node.outbox.AlertOutbox`. The matcher's templates are erased at the end.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from lfr_api.deployments.schemas import DeploymentOut, NodeConfiguration
+from lfr_api.node import client
+from lfr_api.node.outbox import AlertOutbox
+from lfr_api.pipelines import release
+from lfr_framework.errors import ConfigurationError
+from lfr_framework.interfaces import CameraSource, Matcher
+from lfr_framework.models.store import ModelStore
+from lfr_framework.pipeline.faults import ComponentRef
+from lfr_framework.pipeline.processor import SharedComponents
+from lfr_framework.pipeline.runner import Pipeline, PipelineSettings
+from lfr_framework.plugins import PluginHost
+from lfr_framework.types import PipelineCounters, Templates
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class NodeResult:
+    """How a node run ended (counts only)."""
+
+    deployment_id: str
+    reason: str
+    counters: PipelineCounters
+
+
+def _digest(model_id: str, templates: Templates) -> str:
+    return hashlib.sha256(model_id.encode() + templates.tobytes()).hexdigest()
+
+
+class WatchlistSync:
+    """Keeps a matcher equal to the service's watchlist (add, replace, remove)."""
+
+    def __init__(self, matcher: Matcher, model_id: str) -> None:
+        self.matcher = matcher
+        self.model_id = model_id
+        self._known: dict[str, str] = {}
+
+    def apply(self, entries: dict[str, tuple[str, Templates]]) -> None:
+        """Make the matcher hold exactly ``entries``; templates of another model are refused."""
+        for entry_id, (model_id, templates) in entries.items():
+            if model_id != self.model_id:
+                log.error("watchlist entry %s was templated with %s, not %s: skipped",
+                          entry_id, model_id, self.model_id)
+                continue
+            digest = _digest(model_id, templates)
+            if self._known.get(entry_id) != digest:
+                self.matcher.add(entry_id, templates)
+                self._known[entry_id] = digest
+            templates.fill(0.0)
+        for entry_id in [e for e in self._known if e not in entries]:
+            self.matcher.remove(entry_id)
+            del self._known[entry_id]
+
+
+class NodeRunner:
+    """A camera node for the deployment of ``key`` (see the module docstring)."""
+
+    def __init__(self, api_url: str, key: str, *, host: PluginHost, store: ModelStore,
+                 deployment_id: str | None = None, poll_s: float = 5.0,
+                 outbox_backoff_s: tuple[float, float] = (0.5, 30.0)) -> None:
+        self.http = client.node_http(api_url, key)
+        self.host = host
+        self.store = store
+        self.expected_deployment = deployment_id
+        self.poll_s = poll_s
+        self.outbox = AlertOutbox(self.http, initial_backoff_s=outbox_backoff_s[0],
+                                  max_backoff_s=outbox_backoff_s[1])
+        self.stop_event = threading.Event()
+        self.pipeline: Pipeline | None = None
+
+    def _config(self) -> NodeConfiguration:
+        config = client.configuration(self.http)
+        if self.expected_deployment and config.deployment.id != self.expected_deployment:
+            raise ConfigurationError(
+                f"this API key belongs to deployment {config.deployment.id}, not "
+                f"{self.expected_deployment}")
+        return config
+
+    def _wait_live(self) -> NodeConfiguration | None:
+        while not self.stop_event.is_set():
+            try:
+                config = self._config()
+            except client.NodeApiError as exc:
+                if exc.status is not None:
+                    raise
+                log.warning("%s; retrying in %.0f s", exc, self.poll_s)
+            else:
+                if config.deployment.state == "live":
+                    return config
+                if config.deployment.state == "closed":
+                    return None
+                log.info("deployment %s is %s; waiting for it to go live",
+                         config.deployment.id, config.deployment.state)
+            self.stop_event.wait(self.poll_s)
+        return None
+
+    def run(self) -> NodeResult:
+        """Run until the deployment stops being live, the sources end, or :meth:`stop`."""
+        config = self._wait_live()
+        if config is None:
+            self.outbox.close(0)
+            return NodeResult(self.expected_deployment or "", "not live", PipelineCounters())
+        deployment = config.deployment
+        host = self.host
+        det = host.detectors.get(deployment.detector)
+        rec = host.recognisers.get(deployment.recogniser)
+        mat = host.matchers.get(deployment.matcher)
+        detector = host.detectors.create(det.name, deployment.detector_options,
+                                         "detector_options", models=self.store)
+        recogniser = host.recognisers.create(rec.name, deployment.recogniser_options,
+                                             "recogniser_options", models=self.store)
+        matcher = host.matchers.create(mat.name, deployment.matcher_options,
+                                       "matcher_options", dimension=recogniser.dimension)
+        sync = WatchlistSync(matcher, recogniser.model_id)
+        reason = "stopped"
+        try:
+            sync.apply(client.watchlist(self.http))
+            cameras: list[CameraSource] = [
+                host.camera_sources.create(c.source, c.options, f"cameras.{c.camera_id}.options",
+                                           camera_id=c.camera_id, uri=c.uri)
+                for c in config.cameras]
+            settings = PipelineSettings(
+                deployment_id=deployment.id,
+                threshold=deployment.threshold or recogniser.default_threshold,
+                realtime=any(getattr(c, "live", True) for c in cameras))
+            components = SharedComponents.build(
+                (detector, ComponentRef("detector", det.name, det.plugin)),
+                (recogniser, ComponentRef("recogniser", rec.name, rec.plugin)),
+                (matcher, ComponentRef("matcher", mat.name, mat.plugin)))
+            self.pipeline = Pipeline(settings, components, cameras, on_alert=self.outbox)
+            self.pipeline.start()
+            log.info("node running deployment %s: %d camera(s), %d watchlist entries",
+                     deployment.id, len(cameras), len(matcher))
+            reason = self._supervise(deployment, sync)
+        finally:
+            if self.pipeline is not None:
+                self.pipeline.stop()
+            matcher.destroy()
+            release(detector, recogniser)
+            self.outbox.close()
+        counters = self.pipeline.snapshot_counters() if self.pipeline else PipelineCounters()
+        log.info("node stopped (%s): %s", reason, counters.as_dict())
+        return NodeResult(deployment.id, reason, counters)
+
+    def _supervise(self, deployment: DeploymentOut, sync: WatchlistSync) -> str:
+        assert self.pipeline is not None
+        while not self.stop_event.wait(self.poll_s):
+            ends = deployment.authorised_end
+            if ends is not None and datetime.now(UTC) >= ends:
+                return "the authorised window ended"
+            if self.pipeline.wait(timeout=0):
+                return "the sources ended"
+            try:
+                state = self._config().deployment.state
+                if state != "live":
+                    return f"the deployment is {state}"
+                sync.apply(client.watchlist(self.http))
+            except client.NodeApiError as exc:
+                if exc.status == 409:
+                    return "the deployment is no longer live"
+                log.warning("cannot refresh from the service (%s); carrying on", exc)
+        return "stopped"
+
+    def stop(self) -> None:
+        """Ask :meth:`run` to stop (from another thread or a signal handler)."""
+        self.stop_event.set()
+
+    def close(self) -> None:
+        """Release the HTTP client."""
+        self.http.close()

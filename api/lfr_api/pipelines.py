@@ -1,0 +1,172 @@
+"""``lfr serve`` runs the pipelines of this host's live deployments in the API process.
+
+:class:`LivePipelines` looks at the database every ``pipeline_poll_seconds``: a deployment
+that went live gets a pipeline (its cameras from the database, its own detector and
+recogniser, and the deployment's *live matcher*, so watchlist additions and removals reach
+it at once); a deployment that closed, or whose authorised window ended, has its pipeline
+stopped (and is closed). Alerts go through :class:`lfr_api.inprocess.InProcessAlerts`:
+persisted first, then delivered. A pipeline whose sources ended (a video file) is not
+started again.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import datetime
+
+from sqlmodel import col, select
+
+from lfr_api.context import AppContext
+from lfr_api.db.models import Camera, Deployment
+from lfr_api.db.types import utcnow
+from lfr_api.deployments import service as deployments
+from lfr_api.inprocess import InProcessAlerts
+from lfr_framework.errors import PipelineError
+from lfr_framework.interfaces import CameraSource
+from lfr_framework.pipeline.faults import ComponentRef
+from lfr_framework.pipeline.processor import SharedComponents
+from lfr_framework.pipeline.runner import Pipeline, PipelineSettings
+from lfr_framework.types import Alert
+
+log = logging.getLogger(__name__)
+
+
+def release(*components: object) -> None:
+    """Close models that can be closed (a detector's runtime, say), now rather than at GC."""
+    for component in components:
+        close = getattr(component, "close", None)
+        if callable(close):
+            try:
+                close()
+            except Exception as exc:
+                log.warning("closing %r failed: %s", component, exc)
+
+
+def build_pipeline(ctx: AppContext, deployment: Deployment, cameras: list[Camera]) -> Pipeline:
+    """A pipeline (not started) for a live deployment, over its live matcher."""
+    host, store = ctx.host, ctx.recognition.store
+    matcher = ctx.matchers.get(deployment.id)
+    if matcher is None:
+        raise PipelineError(f"deployment {deployment.id} has no live matcher")
+    if not cameras:
+        raise PipelineError(f"deployment {deployment.id} has no camera")
+    det = host.detectors.get(deployment.detector)
+    rec = host.recognisers.get(deployment.recogniser)
+    mat = host.matchers.get(deployment.matcher)
+    detector = host.detectors.create(det.name, deployment.detector_options,
+                                     "detector_options", models=store)
+    recogniser = host.recognisers.create(rec.name, deployment.recogniser_options,
+                                         "recogniser_options", models=store)
+    components = SharedComponents.build(
+        (detector, ComponentRef("detector", det.name, det.plugin)),
+        (recogniser, ComponentRef("recogniser", rec.name, rec.plugin)),
+        (matcher, ComponentRef("matcher", mat.name, mat.plugin)))
+    sources: list[CameraSource] = [
+        host.camera_sources.create(c.source, c.options, f"cameras.{c.camera_id}.options",
+                                   camera_id=c.camera_id, uri=c.uri)
+        for c in cameras]
+    settings = PipelineSettings(
+        deployment_id=deployment.id,
+        threshold=deployment.threshold or recogniser.default_threshold,
+        # Live cameras drop the oldest frames under overload; files are read in full.
+        realtime=any(getattr(s, "live", True) for s in sources))
+    store_alert = InProcessAlerts(ctx)
+
+    def on_alert(alert: Alert) -> None:
+        store_alert(alert)
+        host.alert_raised(alert)
+
+    return Pipeline(settings, components, sources, on_alert=on_alert)
+
+
+class LivePipelines:
+    """Starts and stops the pipelines of live deployments (see the module docstring)."""
+
+    def __init__(self, ctx: AppContext) -> None:
+        self.ctx = ctx
+        self.running: dict[str, Pipeline] = {}
+        #: Deployments whose pipeline ended or could not be built: not retried.
+        self.done: dict[str, str] = {}
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        """Watch the database on a background thread."""
+        self._thread = threading.Thread(target=self._loop, name="lfr-live-pipelines",
+                                        daemon=True)
+        self._thread.start()
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.sync()
+            except Exception:
+                log.exception("syncing live pipelines failed")
+            self._stop.wait(self.ctx.settings.pipeline_poll_seconds)
+
+    def sync(self, now: datetime | None = None) -> None:
+        """Start pipelines of deployments that are live, stop the others."""
+        now = now or utcnow()
+        with self.ctx.db.session() as session:
+            live = {d.id: d for d in session.exec(
+                select(Deployment).where(Deployment.state == deployments.LIVE)).all()}
+            expired = [d for d in live.values()
+                       if d.authorised_end is not None and d.authorised_end <= now]
+            cameras = {dep_id: list(session.exec(select(Camera)
+                                                 .where(Camera.deployment_id == dep_id)
+                                                 .order_by(col(Camera.camera_id))).all())
+                       for dep_id in live}
+        for deployment in expired:
+            live.pop(deployment.id)
+        with self._lock:
+            gone = [dep_id for dep_id in self.running if dep_id not in live]
+        for dep_id in gone:
+            self._stop_one(dep_id, "the deployment is no longer live")
+        if expired:
+            deployments.close_expired(self.ctx, now)
+        for dep_id, deployment in live.items():
+            with self._lock:
+                known = dep_id in self.running or dep_id in self.done
+            if not known:
+                self._start_one(deployment, cameras[dep_id])
+        with self._lock:
+            finished = [d for d, p in self.running.items() if p.wait(timeout=0)]
+        for dep_id in finished:
+            self._stop_one(dep_id, "its sources ended")
+
+    def _start_one(self, deployment: Deployment, cameras: list[Camera]) -> None:
+        try:
+            pipeline = build_pipeline(self.ctx, deployment, cameras)
+            pipeline.start()
+        except Exception as exc:
+            log.error("deployment %s: pipeline not started: %s", deployment.id, exc)
+            with self._lock:
+                self.done[deployment.id] = f"not started: {exc}"
+            return
+        with self._lock:
+            self.running[deployment.id] = pipeline
+        log.info("deployment %s: pipeline started with %d camera(s)", deployment.id,
+                 len(cameras))
+
+    def _stop_one(self, deployment_id: str, why: str) -> None:
+        with self._lock:
+            pipeline = self.running.pop(deployment_id, None)
+            self.done[deployment_id] = why
+        if pipeline is not None:
+            pipeline.stop()
+            # The matcher is the deployment's live matcher (LiveMatchers owns it).
+            release(pipeline.components.detector, pipeline.components.recogniser)
+            log.info("deployment %s: pipeline stopped (%s): %s", deployment_id, why,
+                     pipeline.snapshot_counters().as_dict())
+
+    def stop_all(self) -> None:
+        """Stop watching and stop every pipeline."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+        with self._lock:
+            ids = list(self.running)
+        for dep_id in ids:
+            self._stop_one(dep_id, "the service is stopping")

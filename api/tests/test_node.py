@@ -1,0 +1,232 @@
+"""``lfr node``: a camera node reads its live deployment's configuration and templates with
+its service-account key, runs the real pipeline, and posts each alert until the service
+acknowledges it — exactly once, even when the service was down for a while."""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from click.testing import CliRunner
+from lfr_api.node import client as node_client
+from lfr_api.node.cli import node
+from lfr_api.node.outbox import AlertOutbox
+from lfr_api.node.runner import NodeRunner, WatchlistSync
+from lfr_api.security.roles import Role
+from lfr_api.testing import Api, enrol, now
+from lfr_api.testing_live import LiveServer, free_port, live_api
+
+from lfr_framework.models.store import default_home
+from lfr_framework.plugins import PluginHost
+from lfr_framework.scenes import Pass, SceneSpec, render_scene
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def served(plugin_host: PluginHost, tmp_path_factory: pytest.TempPathFactory
+           ) -> Iterator[tuple[Api, LiveServer]]:
+    url = f"sqlite:///{tmp_path_factory.mktemp('node') / 'lfr.db'}"
+    yield from live_api(plugin_host, url)
+
+
+@pytest.fixture(scope="module")
+def video(tmp_path_factory: pytest.TempPathFactory, real_photos: dict[str, Path]) -> Path:
+    spec = SceneSpec(duration_s=3.0, width=960, height=540, passes=[
+        Pass(identity="obama", photo="obama3", start_s=0.0, duration_s=2.5,
+             face_height_px=130, y_frac=0.4),
+        Pass(identity="passer-by", photo="grace_hopper", start_s=0.3, duration_s=2.5,
+             face_height_px=120, y_frac=0.7, direction=-1),
+    ])
+    path = tmp_path_factory.mktemp("node-scene") / "platform.mp4"
+    render_scene(spec, real_photos, path)
+    return path
+
+
+def _deployment(api: Api, photo_bytes: dict[str, bytes], uri: str = "file:///dev/null",
+                live: bool = True) -> dict[str, Any]:
+    dep = api.deployment(cameras=())
+    r = api.client.post(f"/deployments/{dep}/cameras", headers=api.headers[Role.admin], json={
+        "camera_id": "platform-2", "source": "video", "uri": uri,
+        "location_name": "Platform 2"})
+    assert r.status_code == 201, r.text
+    entry = enrol(api, dep, [("obama.jpg", photo_bytes["obama"])]).json()
+    if live:
+        r = api.client.post(f"/deployments/{dep}/start", headers=api.headers[Role.admin])
+        assert r.status_code == 200, r.text
+    key = api.service_key(dep)["X-API-Key"]
+    return {"dep": dep, "entry": entry, "key": key}
+
+
+def _body(entry_id: str) -> dict[str, Any]:
+    t = now().isoformat()
+    return {"camera_id": "platform-2", "entry_id": entry_id, "score": 0.7, "threshold": 0.363,
+            "model_id": "sface", "raised_at": t, "frame_timestamp": t}
+
+
+def _alerts(api: Api, dep: str) -> list[dict[str, Any]]:
+    r = api.client.get(f"/deployments/{dep}/alerts", headers=api.headers[Role.admin])
+    assert r.status_code == 200, r.text
+    return list(r.json())
+
+
+def test_the_node_runs_the_real_pipeline_and_posts_its_alerts(
+        served: tuple[Api, LiveServer], photo_bytes: dict[str, bytes], video: Path,
+        plugin_host: PluginHost) -> None:
+    api, server = served
+    d = _deployment(api, photo_bytes, uri=str(video))
+    runner = NodeRunner(server.url, d["key"], host=plugin_host,
+                        store=plugin_host.model_store(default_home()),
+                        deployment_id=d["dep"], poll_s=0.2)
+    try:
+        result = runner.run()
+    finally:
+        runner.close()
+    assert result.reason == "the sources ended"
+    assert result.counters.faces_seen >= 2 and result.counters.alerts >= 1
+    alerts = _alerts(api, d["dep"])
+    assert len(alerts) == result.counters.alerts == runner.outbox.stats.acknowledged
+    assert runner.outbox.stats.rejected == 0 and runner.outbox.stats.dropped_at_close == 0
+    for alert in alerts:
+        assert alert["watchlist_entry"]["id"] == d["entry"]["id"]
+        assert alert["camera"] == {"id": "platform-2", "location": "Platform 2"}
+        crop = api.client.get(alert["links"]["probe_crop"], headers=api.headers[Role.supervisor])
+        assert crop.status_code == 200 and crop.content[:3] == b"\xff\xd8\xff"
+
+
+def test_an_alert_posted_while_the_api_is_down_arrives_exactly_once(
+        plugin_host: PluginHost, photo_bytes: dict[str, bytes],
+        tmp_path_factory: pytest.TempPathFactory) -> None:
+    from lfr_api.app import create_app
+    from lfr_api.testing import make_settings
+
+    url = f"sqlite:///{tmp_path_factory.mktemp('down') / 'lfr.db'}"
+    port = free_port()
+    setup = live_api(plugin_host, url)
+    api, server = next(setup)
+    d = _deployment(api, photo_bytes)
+    setup.close()  # the service goes down
+    with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=5,
+                      headers={"X-API-Key": d["key"]}) as http:
+        outbox = AlertOutbox(http, initial_backoff_s=0.05, max_backoff_s=0.2)
+        key = str(uuid.uuid4())
+        outbox.put(key, _body(d["entry"]["id"]))
+        time.sleep(1.0)
+        assert outbox.pending == 1 and outbox.stats.attempts >= 3
+        assert outbox.stats.acknowledged == 0
+        # The service comes back on the same address.
+        app = create_app(make_settings(default_home(), url), host=plugin_host)
+        with LiveServer(app, port=port):
+            deadline = time.monotonic() + 20
+            while outbox.pending and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert outbox.pending == 0 and outbox.stats.acknowledged == 1
+            # A retry after a lost acknowledgement is answered with the same alert.
+            outbox.put(key, _body(d["entry"]["id"]))
+            outbox.close()
+            assert outbox.stats.acknowledged == 2 and outbox.stats.duplicates == 1
+            with app.state["ctx"].db.session() as session:
+                from lfr_api.db.models import Alert
+                from sqlmodel import select
+
+                stored = session.exec(select(Alert).where(Alert.deployment_id == d["dep"])).all()
+            assert [a.idempotency_key for a in stored] == [key]
+        app.state["ctx"].db.engine.dispose()
+
+
+def test_a_refused_alert_is_not_retried_for_ever(served: tuple[Api, LiveServer],
+                                                  photo_bytes: dict[str, bytes]) -> None:
+    api, server = served
+    d = _deployment(api, photo_bytes)
+    with node_client.node_http(server.url, d["key"]) as http:
+        outbox = AlertOutbox(http, initial_backoff_s=0.05)
+        outbox.put("bad-entry", {**_body(d["entry"]["id"]), "entry_id": "not-on-the-list"})
+        outbox.close()
+    assert (outbox.stats.rejected, outbox.stats.attempts, outbox.stats.acknowledged) == (1, 1, 0)
+    assert "422" in outbox.stats.rejections[0]
+
+
+def test_the_watchlist_is_served_only_live_and_only_to_its_node(
+        served: tuple[Api, LiveServer], photo_bytes: dict[str, bytes],
+        plugin_host: PluginHost) -> None:
+    api, server = served
+    waiting = _deployment(api, photo_bytes, live=False)
+    with node_client.node_http(server.url, waiting["key"]) as http:
+        with pytest.raises(node_client.NodeApiError) as exc:
+            node_client.watchlist(http)
+        assert exc.value.status == 409
+        assert node_client.configuration(http).deployment.state == "authorised"
+    d = _deployment(api, photo_bytes)
+    with node_client.node_http(server.url, d["key"]) as http:
+        r = http.get("/ingest/watchlist")
+        assert r.headers["cache-control"] == "no-store"
+        entries = node_client.watchlist(http)
+        assert list(entries) == [d["entry"]["id"]]
+        model_id, templates = entries[d["entry"]["id"]]
+        assert templates.shape == (1, 128) and model_id == d["entry"]["model_id"]
+        matcher = plugin_host.matchers.create("usearch", {}, "matcher_options", dimension=128)
+        sync = WatchlistSync(matcher, model_id)
+        sync.apply(node_client.watchlist(http))
+        assert len(matcher) == 1
+        second = enrol(api, d["dep"], [("b.jpg", photo_bytes["biden"])], reference="WR-9").json()
+        sync.apply(node_client.watchlist(http))
+        assert len(matcher) == 2
+        r = api.client.delete(f"/deployments/{d['dep']}/watchlist/{second['id']}",
+                              headers=api.headers[Role.admin])
+        assert r.status_code == 204
+        sync.apply(node_client.watchlist(http))
+        assert len(matcher) == 1
+        matcher.destroy()
+        assert waiting["entry"]["id"] not in node_client.watchlist(http)
+        r = api.client.post(f"/deployments/{d['dep']}/close", headers=api.headers[Role.admin])
+        assert r.status_code == 200
+        with pytest.raises(node_client.NodeApiError) as exc:
+            node_client.watchlist(http)
+        assert exc.value.status == 409
+
+
+def test_lfr_node_refuses_a_key_of_another_deployment(
+        served: tuple[Api, LiveServer], photo_bytes: dict[str, bytes],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    api, server = served
+    d = _deployment(api, photo_bytes, live=False)
+    monkeypatch.setenv("LFR_PLUGINS", "opencv,mediapipe,arcface_onnx,usearch")
+    result = CliRunner().invoke(node, ["--api", server.url, "--key", d["key"],
+                                       "--deployment", "some-other-deployment"])
+    assert result.exit_code != 0
+    assert "belongs to deployment" in str(result.exception)
+    bad = CliRunner().invoke(node, ["--api", server.url, "--key", "lfrk_wrong"])
+    assert bad.exit_code != 0 and "401" in str(bad.exception)
+
+
+def test_the_node_stops_when_its_deployment_closes(
+        served: tuple[Api, LiveServer], photo_bytes: dict[str, bytes], video: Path,
+        plugin_host: PluginHost) -> None:
+    api, server = served
+    d = _deployment(api, photo_bytes, uri=str(video))
+    r = api.client.put(f"/deployments/{d['dep']}/cameras/platform-2",
+                       headers=api.headers[Role.admin],
+                       json={"camera_id": "platform-2", "source": "video", "uri": str(video),
+                             "location_name": "Platform 2", "options": {"loop": True}})
+    assert r.status_code == 200, r.text
+    runner = NodeRunner(server.url, d["key"], host=plugin_host,
+                        store=plugin_host.model_store(default_home()), poll_s=0.2)
+    outcome: dict[str, Any] = {}
+    thread = threading.Thread(target=lambda: outcome.update(result=runner.run()))
+    thread.start()
+    deadline = time.monotonic() + 60
+    while runner.pipeline is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    r = api.client.post(f"/deployments/{d['dep']}/close", headers=api.headers[Role.admin])
+    assert r.status_code == 200
+    thread.join(60)
+    runner.close()
+    assert not thread.is_alive()
+    assert outcome["result"].reason in ("the deployment is closed",
+                                        "the deployment is no longer live")

@@ -1,0 +1,108 @@
+"""The per-frame loop every peer runs: read a frame, find and recognise faces, alert.
+
+A peer has no tracker, so it would alert on every frame a watchlisted face is matched.
+To make its pass-level TPIR and false alerts comparable with ours, an identity that has
+just been alerted is not alerted again for :data:`COOLDOWN_S` seconds of video (shorter than
+a pass, about 2.4 s, so every pass still gets its chance).
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from benchmarks.machine import load_average
+from benchmarks.records import RunResult
+from benchmarks.scenes import WATCHLIST, RenderedScene
+from benchmarks.timed import CALLS
+from lfr_framework.imaging import require_cv2
+from lfr_framework.scene_evaluation import SceneAlert, score_passes
+
+#: Seconds of video during which an identity is not alerted again.
+COOLDOWN_S = 1.0
+WATCHLIST_IDENTITIES = {identity for _, identity in WATCHLIST.values()}
+
+
+@dataclass(slots=True)
+class FrameWork:
+    """What one frame cost and found: seconds per model call, faces, matched identities."""
+
+    seconds: dict[str, float] = field(default_factory=lambda: dict.fromkeys(CALLS, 0.0))
+    faces: int = 0
+    matches: list[str] = field(default_factory=list)
+
+
+#: A peer's work on one BGR frame.
+ProcessFrame = Callable[[Any], FrameWork]
+
+
+def percentiles(values: list[float]) -> dict[str, float] | None:
+    """p50, p95 and max of ``values``."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+    return {"p50": statistics.median(ordered), "p95": p95, "max": ordered[-1],
+            "n": len(ordered)}
+
+
+def run_per_frame(name: str, scene: RenderedScene, process: ProcessFrame) -> RunResult:
+    """Decode ``scene`` frame by frame in this thread and ``process`` each frame, timed
+    from opening the video to the last frame; alert with a per-identity cool-down."""
+    cv2 = require_cv2()
+    fps = scene.truth.spec.fps
+    totals = dict.fromkeys(CALLS, 0.0)
+    items = dict.fromkeys(CALLS, 0)
+    calls = dict.fromkeys(CALLS, 0)
+    last_alert: dict[str, float] = {}
+    alerts: list[SceneAlert] = []
+    frame_ms: list[float] = []
+    frames = faces = 0
+    load = load_average()
+    start = time.perf_counter()
+    capture = cv2.VideoCapture(str(scene.video))
+    if not capture.isOpened():
+        raise RuntimeError(f"OpenCV cannot open {scene.video}")
+    try:
+        while True:
+            began = time.perf_counter()
+            ok, image = capture.read()
+            if not ok:
+                break
+            work = process(image)
+            at_s = frames / fps
+            for identity in work.matches:
+                if at_s - last_alert.get(identity, -1e9) >= COOLDOWN_S:
+                    last_alert[identity] = at_s
+                    alerts.append(SceneAlert(at_s, identity))
+            for call, seconds in work.seconds.items():
+                totals[call] += seconds
+            calls["detect"] += 1
+            items["detect"] += 1
+            for call in ("align", "embed", "search"):
+                calls[call] += work.faces
+                items[call] += work.faces
+            faces += work.faces
+            frames += 1
+            image.fill(0)
+            frame_ms.append(1000.0 * (time.perf_counter() - began))
+    finally:
+        capture.release()
+    wall = time.perf_counter() - start
+    scored = score_passes(scene.truth, alerts, WATCHLIST_IDENTITIES)
+    model_calls = {"calls": {c: {"seconds": totals[c], "calls": calls[c], "items": items[c]}
+                             for c in CALLS},
+                   "total_s": sum(totals.values())}
+    return RunResult(
+        system=name, scene=scene.case.name, frames=frames, wall_s=wall,
+        counters={"frames_processed": frames, "detections": faces, "faces_seen": faces,
+                  "recognitions": faces, "alerts": len(alerts)},
+        stages=None, model_calls=model_calls, isolated_calls=None,
+        pass_tpir=scored.pass_tpir, watchlisted_passes=scored.watchlisted_passes,
+        alerted_passes=scored.alerted_passes, false_alerts=scored.false_alerts,
+        load_average=load, frame_ms=percentiles(frame_ms),
+        time_to_alert_s=statistics.median(scored.latencies_s) if scored.latencies_s else None,
+    )
