@@ -6,18 +6,21 @@ recogniser, and the deployment's *live matcher*, so watchlist additions and remo
 it at once); a deployment that closed, or whose authorised window ended, has its pipeline
 stopped (and is closed). Alerts go through :class:`lfr_api.inprocess.InProcessAlerts`:
 persisted first, then delivered. A pipeline whose sources ended (a video file) is not
-started again.
+started again. Counts (faces seen, discarded, alerts — never a face) are stored every
+``report_every_s`` and when a pipeline stops (``lfr_api.counters``).
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from datetime import datetime
 
 from sqlmodel import col, select
 
 from lfr_api.context import AppContext
+from lfr_api.counters.service import CounterReporter, in_process_sender
 from lfr_api.db.models import Camera, Deployment
 from lfr_api.db.types import utcnow
 from lfr_api.deployments import service as deployments
@@ -83,12 +86,15 @@ def build_pipeline(ctx: AppContext, deployment: Deployment, cameras: list[Camera
 class LivePipelines:
     """Starts and stops the pipelines of live deployments (see the module docstring)."""
 
-    def __init__(self, ctx: AppContext) -> None:
+    def __init__(self, ctx: AppContext, report_every_s: float = 60.0) -> None:
         self.ctx = ctx
+        self.report_every_s = report_every_s
         self.running: dict[str, Pipeline] = {}
+        self._reporters: dict[str, CounterReporter] = {}
         #: Deployments whose pipeline ended or could not be built: not retried.
         self.done: dict[str, str] = {}
         self._lock = threading.Lock()
+        self._sync_lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -99,16 +105,39 @@ class LivePipelines:
         self._thread.start()
 
     def _loop(self) -> None:
+        reported = time.monotonic()
         while not self._stop.is_set():
             try:
                 self.sync()
             except Exception:
                 log.exception("syncing live pipelines failed")
+            if time.monotonic() - reported >= self.report_every_s:
+                reported = time.monotonic()
+                with self._lock:
+                    running = list(self.running.items())
+                for dep_id, pipeline in running:
+                    self._report(dep_id, pipeline)
             self._stop.wait(self.ctx.settings.pipeline_poll_seconds)
 
+    def _report(self, deployment_id: str, pipeline: Pipeline) -> None:
+        """Store each camera's counts since the last report (a failed one is resent)."""
+        reporter = self._reporters.get(deployment_id)
+        if reporter is None:
+            return
+        for camera in pipeline.cameras:
+            try:
+                reporter.report(camera.camera_id, pipeline.camera_counters(camera.camera_id))
+            except Exception as exc:
+                log.warning("deployment %s camera %s: counts not stored yet: %s",
+                            deployment_id, camera.camera_id, exc)
+
     def sync(self, now: datetime | None = None) -> None:
-        """Start pipelines of deployments that are live, stop the others."""
-        now = now or utcnow()
+        """Start pipelines of deployments that are live, stop the others (one sync at a
+        time; ``now`` lets a test move the clock)."""
+        with self._sync_lock:
+            self._sync(now or utcnow())
+
+    def _sync(self, now: datetime) -> None:
         with self.ctx.db.session() as session:
             live = {d.id: d for d in session.exec(
                 select(Deployment).where(Deployment.state == deployments.LIVE)).all()}
@@ -120,10 +149,12 @@ class LivePipelines:
                        for dep_id in live}
         for deployment in expired:
             live.pop(deployment.id)
+        ended = {d.id for d in expired}
         with self._lock:
             gone = [dep_id for dep_id in self.running if dep_id not in live]
         for dep_id in gone:
-            self._stop_one(dep_id, "the deployment is no longer live")
+            self._stop_one(dep_id, "the authorised window ended" if dep_id in ended
+                           else "the deployment is no longer live")
         if expired:
             deployments.close_expired(self.ctx, now)
         for dep_id, deployment in live.items():
@@ -147,6 +178,8 @@ class LivePipelines:
             return
         with self._lock:
             self.running[deployment.id] = pipeline
+            self._reporters[deployment.id] = CounterReporter(
+                in_process_sender(self.ctx, deployment.id))
         log.info("deployment %s: pipeline started with %d camera(s)", deployment.id,
                  len(cameras))
 
@@ -156,6 +189,7 @@ class LivePipelines:
             self.done[deployment_id] = why
         if pipeline is not None:
             pipeline.stop()
+            self._report(deployment_id, pipeline)
             # The matcher is the deployment's live matcher (LiveMatchers owns it).
             release(pipeline.components.detector, pipeline.components.recogniser)
             log.info("deployment %s: pipeline stopped (%s): %s", deployment_id, why,

@@ -240,6 +240,15 @@ def test_the_real_pipeline_alerts_the_officers_who_decide(
     assert 1 <= len(alerts) <= 2
     assert {a["watchlist_entry"]["id"] for a in alerts} == {deployment["entries"]["obama"]}
     assert all(a["links"]["probe_crop"] for a in alerts)
+    # The pipeline's counts reached the report: three people passed, none of them kept.
+    deadline = time.monotonic() + 15
+    while True:
+        results = s.http.get(f"/deployments/{dep}/report", headers=s.admin).json()["results"]
+        if results["faces_seen"] or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert results["faces_seen"] >= 3 and results["alerts"] == len(alerts)
+    assert results["non_match_discards"] >= 1
 
 
 def test_the_client_resumes_after_a_drop_without_loss_or_duplicates(
@@ -349,3 +358,51 @@ def test_lfr_serve_starts_the_api_with_its_openapi_document(tmp_path: Path) -> N
             proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+def _looping_deployment(s: Service, video: Path, photo: Path) -> str:
+    """A live deployment whose camera loops the video (its pipeline never ends by itself)."""
+    ao = s.login(s.user("authorising_officer"))
+    dep = s.http.post("/deployments", headers=s.admin, json={"name": "Loop"}).json()["id"]
+    r = s.http.post(f"/deployments/{dep}/cameras", headers=s.admin, json={
+        "camera_id": "loop", "source": "video", "uri": str(video), "options": {"loop": True}})
+    assert r.status_code == 201, r.text
+    assert s.http.post(f"/deployments/{dep}/authorise", headers=ao,
+                       json=authorisation()).status_code == 200
+    with photo.open("rb") as f:
+        r = s.http.post(f"/deployments/{dep}/watchlist", headers=s.admin, data={
+            "reference": "WR-L", "category": "other", "reason": "r", "image_source": "s",
+            "lawfully_held": "true"}, files=[("images", ("o.jpg", f, "image/jpeg"))])
+    assert r.status_code == 201, r.text
+    assert s.http.post(f"/deployments/{dep}/start", headers=s.admin).status_code == 200
+    pipelines = s.app.state["pipelines"]
+    deadline = time.monotonic() + 60
+    while dep not in pipelines.running and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert dep in pipelines.running, pipelines.done.get(dep)
+    return str(dep)
+
+
+def test_serve_stops_a_pipeline_when_its_deployment_closes_or_its_window_ends(
+        service: Service, scene_video: Path, real_photos: dict[str, Path]) -> None:
+    s = service
+    pipelines = s.app.state["pipelines"]
+    closed = _looping_deployment(s, scene_video, real_photos["obama"])
+    r = s.http.post(f"/deployments/{closed}/close", headers=s.admin)
+    assert r.status_code == 200, r.text
+    deadline = time.monotonic() + 30
+    while closed in pipelines.running and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert pipelines.done[closed] == "the deployment is no longer live"
+
+    expiring = _looping_deployment(s, scene_video, real_photos["obama"])
+    end = s.http.get(f"/deployments/{expiring}", headers=s.admin).json()["authorised_end"]
+    from datetime import datetime, timedelta
+
+    pipelines.sync(now=datetime.fromisoformat(end) + timedelta(seconds=1))
+    assert expiring not in pipelines.running
+    assert pipelines.done[expiring] == "the authorised window ended"
+    state = s.http.get(f"/deployments/{expiring}", headers=s.admin).json()["state"]
+    assert state == "closed"
+    steps = s.http.get(f"/deployments/{expiring}/transitions", headers=s.admin).json()
+    assert steps[-1]["note"] == "the authorised window ended"

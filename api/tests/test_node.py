@@ -93,6 +93,9 @@ def test_the_node_runs_the_real_pipeline_and_posts_its_alerts(
     alerts = _alerts(api, d["dep"])
     assert len(alerts) == result.counters.alerts == runner.outbox.stats.acknowledged
     assert runner.outbox.stats.rejected == 0 and runner.outbox.stats.dropped_at_close == 0
+    report = api.client.get(f"/deployments/{d['dep']}/report", headers=api.headers[Role.admin])
+    assert report.status_code == 200, report.text
+    assert report.json()["results"]["faces_seen"] == result.counters.faces_seen
     for alert in alerts:
         assert alert["watchlist_entry"]["id"] == d["entry"]["id"]
         assert alert["camera"] == {"id": "platform-2", "location": "Platform 2"}
@@ -109,7 +112,7 @@ def test_an_alert_posted_while_the_api_is_down_arrives_exactly_once(
     url = f"sqlite:///{tmp_path_factory.mktemp('down') / 'lfr.db'}"
     port = free_port()
     setup = live_api(plugin_host, url)
-    api, server = next(setup)
+    api, _ = next(setup)
     d = _deployment(api, photo_bytes)
     setup.close()  # the service goes down
     with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=5,

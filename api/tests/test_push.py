@@ -4,6 +4,7 @@ is removed), 429/5xx retried with back-off then recorded as undelivered."""
 
 from __future__ import annotations
 
+import itertools
 import time
 import uuid
 from collections.abc import Iterator
@@ -14,7 +15,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from lfr_api.alerts.service import feed_backlog
 from lfr_api.contract_schemas import validator
-from lfr_api.push import DELIVERY_KIND, FcmSettings
+from lfr_api.push import FcmSettings
 from lfr_api.security.roles import Role
 from lfr_api.testing import Api, build_api, enrol, now
 from lfr_fcm.testing import FakeFcm, throttled, unavailable, unregistered, write_service_account
@@ -67,7 +68,8 @@ def _device(api: Api, headers: dict[str, str], name: str) -> str:
 
 def _raise(api: Api, d: dict[str, Any]) -> str:
     t = now().isoformat()
-    r = api.client.post("/ingest/alerts", headers={**d["key"], "Idempotency-Key": str(uuid.uuid4())},
+    key = {**d["key"], "Idempotency-Key": str(uuid.uuid4())}
+    r = api.client.post("/ingest/alerts", headers=key,
                         json={"camera_id": "cam-1", "entry_id": d["entry"]["id"], "score": 0.61234,
                               "threshold": 0.363, "model_id": "sface", "raised_at": t,
                               "frame_timestamp": t})
@@ -141,7 +143,7 @@ def test_429_and_5xx_are_retried_with_back_off_then_recorded_undelivered(
     assert device["attempts"] == 3 and "500" in device["error"]
     sends = fake_fcm.sends_to(token)
     assert len(sends) == 3
-    gaps = [b.at - a.at for a, b in zip(sends, sends[1:], strict=False)]
+    gaps = [b.at - a.at for a, b in itertools.pairwise(sends)]
     assert gaps[0] >= 0.09 and gaps[1] >= 0.19  # 0.1 s, then doubled
     assert push_api.ctx.delivery.failures >= 1
     # The device is kept: a throttled push says nothing about the phone.
@@ -183,5 +185,7 @@ def test_bad_fcm_settings_fail_at_start(tmp_path: Path) -> None:
     with pytest.raises(ConfigurationError, match="LFR_FCM_MAX_ATTEMPTS"):
         FcmSettings.from_env({"LFR_FCM_CREDENTIALS": "x.json", "LFR_FCM_MAX_ATTEMPTS": "many"})
     assert FcmSettings.from_env({}) is None
-    parsed = FcmSettings.from_env({"LFR_FCM_CREDENTIALS": "~/sa.json", "LFR_FCM_MAX_ATTEMPTS": "2"})
-    assert parsed is not None and parsed.max_attempts == 2 and "~" not in str(parsed.credentials_file)
+    parsed = FcmSettings.from_env({"LFR_FCM_CREDENTIALS": "~/sa.json",
+                                   "LFR_FCM_MAX_ATTEMPTS": "2"})
+    assert parsed is not None and parsed.max_attempts == 2
+    assert "~" not in str(parsed.credentials_file)

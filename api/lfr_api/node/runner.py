@@ -5,7 +5,9 @@ the deployment names (from the plugins installed here), loads the watchlist temp
 (memory only), starts the cameras, and then every ``poll_s``: re-reads the watchlist
 (additions and removals reach the matcher), and stops when the deployment is no longer
 live, its authorised window has ended, or every (file) source has ended. Alerts go to the
-:class:`~lfr_api.node.outbox.AlertOutbox`. The matcher's templates are erased at the end.
+:class:`~lfr_api.node.outbox.AlertOutbox`; counts (faces seen, discarded, alerts — never a
+face) to ``POST /ingest/counters`` every ``report_every_s`` and at the end. The matcher's
+templates are erased at the end.
 """
 
 from __future__ import annotations
@@ -13,9 +15,12 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from lfr_api.counters.schemas import CountsIn
+from lfr_api.counters.service import CounterReporter
 from lfr_api.deployments.schemas import DeploymentOut, NodeConfiguration
 from lfr_api.node import client
 from lfr_api.node.outbox import AlertOutbox
@@ -75,6 +80,7 @@ class NodeRunner:
 
     def __init__(self, api_url: str, key: str, *, host: PluginHost, store: ModelStore,
                  deployment_id: str | None = None, poll_s: float = 5.0,
+                 report_every_s: float = 60.0,
                  outbox_backoff_s: tuple[float, float] = (0.5, 30.0)) -> None:
         self.http = client.node_http(api_url, key)
         self.host = host
@@ -85,6 +91,29 @@ class NodeRunner:
                                   max_backoff_s=outbox_backoff_s[1])
         self.stop_event = threading.Event()
         self.pipeline: Pipeline | None = None
+        self.report_every_s = report_every_s
+        self.counts = CounterReporter(self._post_counts)
+
+    def _post_counts(self, counts: CountsIn, key: str) -> None:
+        try:
+            r = self.http.post("/ingest/counters", json=counts.model_dump(mode="json"),
+                               headers={"Idempotency-Key": key})
+        except Exception as exc:
+            raise client.NodeApiError(f"POST /ingest/counters: {exc}") from None
+        if r.status_code not in (200, 201):
+            raise client.NodeApiError(f"POST /ingest/counters: HTTP {r.status_code}",
+                                      r.status_code)
+
+    def report_counts(self) -> None:
+        """Post each camera's counts since the last report (a failed one is resent)."""
+        if self.pipeline is None:
+            return
+        for camera in self.pipeline.cameras:
+            try:
+                self.counts.report(camera.camera_id,
+                                   self.pipeline.camera_counters(camera.camera_id))
+            except client.NodeApiError as exc:
+                log.warning("camera %s: counts not sent yet: %s", camera.camera_id, exc)
 
     def _config(self) -> NodeConfiguration:
         config = client.configuration(self.http)
@@ -153,6 +182,7 @@ class NodeRunner:
         finally:
             if self.pipeline is not None:
                 self.pipeline.stop()
+                self.report_counts()
             matcher.destroy()
             release(detector, recogniser)
             self.outbox.close()
@@ -162,7 +192,11 @@ class NodeRunner:
 
     def _supervise(self, deployment: DeploymentOut, sync: WatchlistSync) -> str:
         assert self.pipeline is not None
+        reported = time.monotonic()
         while not self.stop_event.wait(self.poll_s):
+            if time.monotonic() - reported >= self.report_every_s:
+                reported = time.monotonic()
+                self.report_counts()
             ends = deployment.authorised_end
             if ends is not None and datetime.now(UTC) >= ends:
                 return "the authorised window ended"

@@ -13,19 +13,19 @@ PRELUDE = """
 import gc, sys, time
 import concurrent.futures.thread as cft
 from lfr_mediapipe import plugin
-from lfr_framework.models.store import ModelStore
+from pathlib import Path
 from lfr_framework.plugins import PluginHost
 host = PluginHost(load_entry_points=False)
 host.register_plugin(plugin, name="mediapipe")
-store = ModelStore(sys.argv[1])
+store = host.model_store(Path(sys.argv[1]))
 detector = host.detectors.create("mediapipe", {}, "test", models=store)
 """
 
 
 def _run(store: ModelStore, body: str) -> subprocess.CompletedProcess[str]:
     script = PRELUDE + textwrap.dedent(body)
-    return subprocess.run([sys.executable, "-c", script, str(store.root)], capture_output=True,
-                          text=True, timeout=120, check=False)
+    return subprocess.run([sys.executable, "-c", script, str(store.root.parent)],
+                          capture_output=True, text=True, timeout=60, check=False)
 
 
 def test_garbage_collection_inside_executor_submit_does_not_deadlock(store: ModelStore) -> None:
