@@ -80,10 +80,13 @@ class Api:
         return user_id, {"Authorization": f"Bearer {r.json()['access_token']}"}
 
     def deployment(self, *, live: bool = False, published: bool = False,
-                   cameras: tuple[str, ...] = ("cam-1",)) -> str:
-        """A deployment, authorised for the next hour (and live if asked)."""
+                   cameras: tuple[str, ...] = ("cam-1",),
+                   fields: dict[str, Any] | None = None) -> str:
+        """A deployment, authorised for the next hour (and live if asked); ``fields`` are
+        added to the draft's body (e.g. ``retention_periods``)."""
         c, h = self.client, self.headers
-        r = c.post("/deployments", json={"name": "Test deployment", "location": "High St"},
+        r = c.post("/deployments", json={"name": "Test deployment", "location": "High St",
+                                         **(fields or {})},
                    headers=h[Role.admin])
         assert r.status_code == 201, r.text
         dep = r.json()["id"]

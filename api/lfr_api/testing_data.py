@@ -45,9 +45,11 @@ class LiveDeployment:
 
 
 def live_deployment(api: Api, photo: bytes, *, published: bool = True,
-                    cameras: tuple[str, ...] = ("cam-1",)) -> LiveDeployment:
-    """Create, authorise, publish, start and enrol one person; assign the test officer."""
-    dep = api.deployment(live=True, published=published, cameras=cameras)
+                    cameras: tuple[str, ...] = ("cam-1",),
+                    fields: dict[str, Any] | None = None) -> LiveDeployment:
+    """Create (with ``fields`` in the draft's body), authorise, publish, start and enrol one
+    person; assign the test officer."""
+    dep = api.deployment(live=True, published=published, cameras=cameras, fields=fields)
     r = enrol(api, dep, [("person.jpg", photo)])
     assert r.status_code == 201, r.text
     api.assign(dep)

@@ -89,3 +89,41 @@ def test_0002_keeps_rows_stored_before_encryption_until_rotate_encrypts_them(
         downgrade(engine, "base")
     finally:
         engine.dispose()
+
+
+def test_0003_gives_existing_deployments_no_periods_and_keeps_their_rows(
+        database_url: str) -> None:
+    """Adding and dropping ``deployments.retention_periods`` never copies the table (which
+    on SQLite would cascade to its children): the watchlist rows survive both ways."""
+    engine = make_engine(database_url)
+    now = "2025-01-01 00:00:00"
+    try:
+        upgrade(engine, "0002")
+        with engine.begin() as conn:
+            conn.execute(sa.text(
+                "INSERT INTO users (id, username, display_name, role, password_hash, active, "
+                f"created_at) VALUES ('u1', 'admin', '', 'admin', 'x', true, '{now}')"))
+            conn.execute(sa.text(
+                "INSERT INTO deployments (id, name, state, location, purpose, legal_basis, "
+                "necessity, proportionality, watchlist_criteria, community_impact_ref, "
+                "detector, detector_options, recogniser, recogniser_options, matcher, "
+                f"matcher_options, created_by, created_at) VALUES ('d1', 'old', 'draft', '', "
+                f"'', '', '', '', '', '', 'm', '{{}}', 'a', '{{}}', 'u', '{{}}', 'u1', '{now}')"))
+            conn.execute(sa.text(
+                "INSERT INTO watchlist_entries (id, deployment_id, reference, category, reason, "
+                "image_source, lawfully_held, added_by, added_at, model_id) VALUES ('e1', "
+                f"'d1', 'R', 'c', '', 's', true, 'a', '{now}', 'm')"))
+        upgrade(engine, "0003")
+        deployments = metadata.tables["deployments"]
+        with engine.connect() as conn:
+            periods = conn.execute(sa.select(deployments.c.retention_periods)).scalar_one()
+            entries = conn.execute(sa.text("SELECT count(*) FROM watchlist_entries")).scalar()
+        assert (periods, entries) == ({}, 1)
+        downgrade(engine, "0002")
+        with engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT count(*) FROM watchlist_entries")).scalar() == 1
+        assert "retention_periods" not in {
+            c["name"] for c in sa.inspect(engine).get_columns("deployments")}
+        downgrade(engine, "base")
+    finally:
+        engine.dispose()

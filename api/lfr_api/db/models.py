@@ -85,6 +85,10 @@ class Deployment(SQLModel, table=True):
     recogniser_options: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
     matcher: str = Field(default="usearch", max_length=100)
     matcher_options: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
+    #: Shorter retention periods of this deployment (``alert_biometrics_days``,
+    #: ``watchlist_hours_after_end``); a key left out keeps the service policy's period.
+    retention_periods: dict[str, float] = Field(
+        default_factory=dict, sa_type=sa.JSON, sa_column_kwargs={"server_default": "{}"})
     created_by: str = _fk("users.id", ondelete="RESTRICT", index=False)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 

@@ -22,12 +22,14 @@ from lfr_api.deployments.schemas import (
     DeploymentUpdate,
     NodeConfiguration,
     PublicNotice,
+    RetentionNotice,
     ServiceAccountIn,
     ServiceAccountOut,
     TransitionNote,
     TransitionOut,
 )
 from lfr_api.errors import NotFound
+from lfr_api.retention.periods import EffectivePeriods
 from lfr_api.security.guards import allow, principal, public
 from lfr_api.security.middleware import API_KEY_PREFIX
 from lfr_api.security.passwords import new_secret, secret_digest
@@ -42,6 +44,11 @@ Req = Request[Any, Any, Any]
 
 def _out(d: Deployment) -> DeploymentOut:
     return DeploymentOut.model_validate(d)
+
+
+def _notice(periods: EffectivePeriods) -> RetentionNotice:
+    return RetentionNotice(alert_biometrics_days=periods.alert_biometrics_days,
+                           watchlist_hours_after_end=periods.watchlist_hours_after_end)
 
 
 class DeploymentController(Controller):
@@ -72,19 +79,10 @@ class DeploymentController(Controller):
     @patch("/{deployment_id:str}", guards=allow(A), sync_to_thread=True)
     def update(self, request: Req, deployment_id: str, data: DeploymentUpdate) -> DeploymentOut:
         """Change a draft deployment."""
-        with ctx_of(request).db.session() as session:
+        ctx = ctx_of(request)
+        with ctx.db.session() as session:
             deployment = service.get_deployment(session, deployment_id)
-            service._require(deployment, service.DRAFT, action="edit")
-            changes = data.model_dump(exclude_unset=True)
-            for key, value in changes.items():
-                setattr(deployment, key, value)
-            service._check_window(deployment.planned_start, deployment.planned_end,
-                                  "planned_end")
-            session.add(deployment)
-            audit.record(session, actor=principal(request).actor, action="deployment.updated",
-                         subject=f"deployment:{deployment_id}",
-                         details={"fields": sorted(changes)})
-            return _out(deployment)
+            return _out(service.update(ctx, session, principal(request), deployment, data))
 
     def _transition(self, request: Req, deployment_id: str, action: str,
                     note: str = "", data: Authorisation | None = None) -> DeploymentOut:
@@ -265,10 +263,13 @@ class PublicController(Controller):
             rows = session.exec(select(Deployment)
                                 .where(col(Deployment.published_at).is_not(None))
                                 .order_by(col(Deployment.authorised_start))).all()
+            retention = retention_of(ctx_of(request))
             return [PublicNotice(id=d.id, name=d.name, location=d.location, purpose=d.purpose,
                                  legal_basis=d.legal_basis, state=d.state,
                                  starts=d.authorised_start, ends=d.authorised_end,
-                                 published_at=d.published_at) for d in rows]
+                                 published_at=d.published_at,
+                                 retention=_notice(retention.periods_of(d.retention_periods)))
+                    for d in rows]
 
 
 class NodeController(Controller):

@@ -12,6 +12,37 @@ from lfr_api.schemas import Schema
 SLUG = r"^[A-Za-z0-9._-]{1,64}$"
 
 
+class RetentionPeriods(Schema):
+    """A deployment's own retention periods: each may only be SHORTER than the service
+    policy's (a longer one is a 400 naming ``retention_periods.<key>``); left out or
+    ``null``, the policy's period applies. Set on a draft only: once authorised they are
+    part of what was authorised and cannot change."""
+
+    alert_biometrics_days: float | None = Field(
+        None, ge=0, description="Delete each alert's probe crop and template this many days "
+        "after the alert (holds aside); at most the policy's (31 by default).")
+    watchlist_hours_after_end: float | None = Field(
+        None, ge=0, description="Destroy the watchlist at close, at the latest this many "
+        "hours after the authorised end; at most the policy's (24 by default).")
+
+    def stored(self) -> dict[str, float]:
+        """The periods that are set, as the deployment stores them."""
+        return self.model_dump(exclude_none=True)
+
+
+class RetentionNotice(Schema):
+    """The retention periods that govern a deployment (the public may read them)."""
+
+    alert_biometrics_days: float = Field(
+        description="Alert probe crops and templates are deleted this many days after the "
+        "alert, unless an evidential, complaint or investigation hold is in force.")
+    watchlist_hours_after_end: float = Field(
+        description="The watchlist is destroyed at close, at the latest this many hours "
+        "after the authorised end.")
+    non_match_data: str = Field(
+        "deleted immediately", description="Faces that match no one are never stored.")
+
+
 class DeploymentCreate(Schema):
     """A draft deployment: what an admin prepares before authorisation."""
 
@@ -27,6 +58,7 @@ class DeploymentCreate(Schema):
     recogniser_options: dict[str, Any] = Field(default_factory=dict)
     matcher: str = Field("usearch", min_length=1, max_length=100)
     matcher_options: dict[str, Any] = Field(default_factory=dict)
+    retention_periods: RetentionPeriods = Field(default_factory=RetentionPeriods)
 
 
 class DeploymentUpdate(Schema):
@@ -38,6 +70,7 @@ class DeploymentUpdate(Schema):
     planned_start: AwareDatetime | None = None
     planned_end: AwareDatetime | None = None
     threshold: float | None = Field(None, gt=0, le=1)
+    retention_periods: RetentionPeriods | None = None
 
 
 class Authorisation(Schema):
@@ -93,6 +126,7 @@ class DeploymentOut(Schema):
     recogniser_options: dict[str, Any]
     matcher: str
     matcher_options: dict[str, Any]
+    retention_periods: RetentionPeriods
     created_by: str
     created_at: datetime
 
@@ -109,6 +143,7 @@ class PublicNotice(Schema):
     starts: datetime | None
     ends: datetime | None
     published_at: datetime | None
+    retention: RetentionNotice
 
 
 class TransitionOut(Schema):

@@ -10,7 +10,12 @@ from lfr_api import audit, storage
 from lfr_api.context import AppContext, retention_of
 from lfr_api.db.models import Assignment, Camera, Deployment, DeploymentTransition, User
 from lfr_api.db.types import utcnow
-from lfr_api.deployments.schemas import Authorisation, CameraIn, DeploymentCreate
+from lfr_api.deployments.schemas import (
+    Authorisation,
+    CameraIn,
+    DeploymentCreate,
+    DeploymentUpdate,
+)
 from lfr_api.errors import Conflict, Forbidden, InvalidRequest, NotFound
 from lfr_api.security.roles import Principal, Role
 from lfr_framework.events import DeploymentStateChanged
@@ -58,16 +63,51 @@ def visible_deployments(session: Session, who: Principal) -> list[Deployment]:
 
 def create(ctx: AppContext, session: Session, who: Principal,
            data: DeploymentCreate) -> Deployment:
-    """A new draft; plugin names and options are checked first (400 naming the key)."""
+    """A new draft; plugin names and options, and retention periods, are checked first
+    (400 naming the key)."""
     _check_window(data.planned_start, data.planned_end, "planned_end")
-    deployment = Deployment(**data.model_dump(), created_by=who.id)
+    periods = data.retention_periods.stored()
+    retention_of(ctx).check_periods(periods)
+    deployment = Deployment(**data.model_dump(exclude={"retention_periods"}),
+                            retention_periods=periods, created_by=who.id)
     ctx.recognition.validate(deployment)
     session.add(deployment)
     session.add(DeploymentTransition(deployment_id=deployment.id, from_state="",
                                      to_state=DRAFT, actor=who.actor, note="created"))
     audit.record(session, actor=who.actor, action="deployment.created",
                  subject=f"deployment:{deployment.id}", details={"name": deployment.name})
+    if periods:
+        _record_periods(session, deployment, who, {}, periods)
     return deployment
+
+
+def update(ctx: AppContext, session: Session, who: Principal, deployment: Deployment,
+           data: DeploymentUpdate) -> Deployment:
+    """Change a draft (409 once authorised: the authorising officer authorised what they
+    saw, retention periods included). ``retention_periods``, when given, replaces the
+    deployment's periods (``null`` or ``{}`` clears them)."""
+    _require(deployment, DRAFT, action="edit")
+    changes = data.model_dump(exclude_unset=True)
+    old_periods = dict(deployment.retention_periods)
+    if "retention_periods" in changes:
+        given = data.retention_periods
+        changes["retention_periods"] = {} if given is None else given.stored()
+        retention_of(ctx).check_periods(changes["retention_periods"])
+    for key, value in changes.items():
+        setattr(deployment, key, value)
+    _check_window(deployment.planned_start, deployment.planned_end, "planned_end")
+    session.add(deployment)
+    audit.record(session, actor=who.actor, action="deployment.updated",
+                 subject=f"deployment:{deployment.id}", details={"fields": sorted(changes)})
+    if changes.get("retention_periods", old_periods) != old_periods:
+        _record_periods(session, deployment, who, old_periods, deployment.retention_periods)
+    return deployment
+
+
+def _record_periods(session: Session, deployment: Deployment, who: Principal,
+                    old: dict[str, float], new: dict[str, float]) -> None:
+    audit.record(session, actor=who.actor, action="deployment.retention_periods_set",
+                 subject=f"deployment:{deployment.id}", details={"from": old, "to": new})
 
 
 def _check_window(start: datetime | None, end: datetime | None, field: str) -> None:
@@ -77,7 +117,7 @@ def _check_window(start: datetime | None, end: datetime | None, field: str) -> N
 
 
 def _move(session: Session, deployment: Deployment, to_state: str, who: Principal,
-          note: str = "") -> DeploymentStateChanged:
+          note: str = "", **details: object) -> DeploymentStateChanged:
     now = utcnow()
     old = deployment.state
     deployment.state = to_state
@@ -86,7 +126,8 @@ def _move(session: Session, deployment: Deployment, to_state: str, who: Principa
                                      to_state=to_state, actor=who.actor, at=now, note=note))
     audit.record(session, actor=who.actor, action=f"deployment.{to_state}",
                  subject=f"deployment:{deployment.id}",
-                 details={"from_state": old, "to_state": to_state, "note": note})
+                 details={"from_state": old, "to_state": to_state, "note": note,
+                          **details})
     return DeploymentStateChanged(deployment.id, old, to_state, who.actor, now)
 
 
@@ -104,7 +145,9 @@ def authorise(session: Session, deployment: Deployment, who: Principal,
         setattr(deployment, key, value)
     deployment.authorised_by = who.id
     deployment.authorised_at = utcnow()
-    return _move(session, deployment, AUTHORISED, who)
+    # The periods authorised are on record: they cannot change after this (``update``).
+    return _move(session, deployment, AUTHORISED, who,
+                 retention_periods=dict(deployment.retention_periods))
 
 
 def publish(session: Session, deployment: Deployment, who: Principal) -> Deployment:

@@ -35,7 +35,8 @@ class ReportController(Controller):
         a timeline. ``?format=html``: a readable page with the timeline chart."""
         ctx = ctx_of(request)
         with ctx.db.session() as session:
-            report = build_report(session, deployment_id, retention_of(ctx).clock())
+            retention = retention_of(ctx)
+            report = build_report(session, deployment_id, retention.clock(), retention.policy)
         if fmt == "html":
             page = Response(render_html(report), media_type="text/html; charset=utf-8",
                             headers={"Cache-Control": "no-store"})
@@ -61,5 +62,6 @@ class PublicSummaryController(Controller):
                 published = False
             if not published:
                 raise NotFound(f"no published deployment {deployment_id}")
-            return public_summary(build_report(session, deployment_id,
-                                               retention_of(ctx).clock()))
+            retention = retention_of(ctx)
+            return public_summary(build_report(session, deployment_id, retention.clock(),
+                                               retention.policy))

@@ -82,6 +82,16 @@ class DeletionStatus(Schema):
     alert_biometrics_deadline: datetime | None
 
 
+class RetentionFacts(Schema):
+    """The retention periods that governed the deployment: the service policy's, or the
+    shorter ones the deployment set before it was authorised (``shortened`` names them)."""
+
+    policy: str
+    alert_biometrics_days: float
+    watchlist_hours_after_end: float
+    shortened: list[str]
+
+
 class DeploymentReport(Schema):
     """The post-deployment report (compliance staff and admins)."""
 
@@ -103,6 +113,7 @@ class DeploymentReport(Schema):
     results: ResultCounts
     timeline_bucket_minutes: int
     timeline: list[TimelineBucket]
+    retention: RetentionFacts
     deletion: DeletionStatus
 
 

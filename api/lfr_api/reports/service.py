@@ -29,9 +29,11 @@ from lfr_api.reports.schemas import (
     DeploymentReport,
     PublicSummary,
     ResultCounts,
+    RetentionFacts,
     TimelineBucket,
 )
-from lfr_framework.retention import ALERT_BIOMETRICS_MAX_AGE, WATCHLIST_GRACE_AFTER_END
+from lfr_api.retention.periods import EffectivePeriods, effective_periods
+from lfr_framework.interfaces import RetentionPolicy
 
 #: Outcomes that confirm the alert was the person on the watchlist (a true alert), and the
 #: one that says it was not (a false alert); the others leave it undetermined.
@@ -145,7 +147,8 @@ def _timeline(session: Session, deployment_id: str, start: datetime | None,
     return minutes, [TimelineBucket(start=k, **v) for k, v in sorted(buckets.items())]
 
 
-def _deletion(session: Session, deployment: Deployment) -> DeletionStatus:
+def _deletion(session: Session, deployment: Deployment,
+              periods: EffectivePeriods) -> DeletionStatus:
     conn = session.connection()
     log = RETENTION_TABLES.deletion_log
     deleted: dict[str, int] = dict(conn.execute(sa.select(log.c.kind, sa.func.count())
@@ -178,7 +181,7 @@ def _deletion(session: Session, deployment: Deployment) -> DeletionStatus:
             latest = raised_at
     wl_deadline = None
     if deployment.authorised_end is not None:
-        wl_deadline = deployment.authorised_end + WATCHLIST_GRACE_AFTER_END
+        wl_deadline = deployment.authorised_end + periods.watchlist_grace
     left = int(images[0]) + int(images[1])
     gone = deleted.get("watchlist_image", 0) + deleted.get("watchlist_template", 0)
     return DeletionStatus(
@@ -190,12 +193,17 @@ def _deletion(session: Session, deployment: Deployment) -> DeletionStatus:
         alert_biometric_parts_remaining=remaining,
         alert_biometric_parts_deleted=deleted.get("alert_biometrics", 0),
         alert_biometric_parts_held=held, active_holds=len(active),
-        alert_biometrics_deadline=None if latest is None else latest + ALERT_BIOMETRICS_MAX_AGE)
+        alert_biometrics_deadline=None if latest is None
+        else latest + periods.alert_biometrics)
 
 
-def build_report(session: Session, deployment_id: str, now: datetime) -> DeploymentReport:
-    """The report of one deployment as its records stand at ``now``."""
+def build_report(session: Session, deployment_id: str, now: datetime,
+                 policy: RetentionPolicy | None = None) -> DeploymentReport:
+    """The report of one deployment as its records stand at ``now``, its deadlines under
+    ``policy`` (the service's) shortened by the deployment's own periods; without
+    ``policy``, under the core's limits so shortened."""
     d = get_deployment(session, deployment_id)
+    periods = effective_periods(policy, d.retention_periods)
     authoriser = session.get(User, d.authorised_by) if d.authorised_by else None
     cameras = session.exec(select(Camera).where(Camera.deployment_id == d.id)
                            .order_by(col(Camera.camera_id))).all()
@@ -207,7 +215,7 @@ def build_report(session: Session, deployment_id: str, now: datetime) -> Deploym
     hours = (live_until - live_from).total_seconds() / 3600 if live_from and live_until else 0.0
     results, verdicts = _results(session, d.id, hours)
     minutes, timeline = _timeline(session, d.id, live_from, live_until, verdicts)
-    deletion = _deletion(session, d)
+    deletion = _deletion(session, d, periods)
     return DeploymentReport(
         deployment_id=d.id, name=d.name, state=d.state, generated_at=now,
         authorisation=AuthorisationFacts(
@@ -227,6 +235,10 @@ def build_report(session: Session, deployment_id: str, now: datetime) -> Deploym
         recogniser=d.recogniser,
         model_ids=sorted(set(entries) | {m for _, m in alert_facts}),
         results=results, timeline_bucket_minutes=minutes, timeline=timeline,
+        retention=RetentionFacts(policy=periods.policy,
+                                 alert_biometrics_days=periods.alert_biometrics_days,
+                                 watchlist_hours_after_end=periods.watchlist_hours_after_end,
+                                 shortened=list(periods.shortened)),
         deletion=deletion)
 
 

@@ -4,20 +4,24 @@ watchlist when its deployment closes, and removing a watchlist entry by hand."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 
+import sqlalchemy as sa
 from sqlmodel import Session
 
 from lfr_api.audit import record_on
 from lfr_api.db.engine import Database
-from lfr_api.errors import Conflict
+from lfr_api.errors import Conflict, InvalidRequest
+from lfr_api.retention.periods import EffectivePeriods, deployment_policy, effective_periods
 from lfr_api.retention.store import (
+    DEPLOYMENTS,
     ServiceRetentionStore,
     deployment_times,
     erase_and_log,
     watchlist_items,
 )
+from lfr_framework.errors import ConfigurationError
 from lfr_framework.interfaces import RetentionPolicy
 from lfr_framework.plugins import PluginHost
 from lfr_framework.retention import (
@@ -44,7 +48,8 @@ class RetentionService:
 
     ``clock`` is read at each sweep (tests move it across 24 hours and 31 days); deletions
     are announced to the plugins (``biometric_data_deleted``) through the deletion log's
-    outbox, and each real sweep appends a ``retention.sweep`` audit entry.
+    outbox, and each real sweep appends a ``retention.sweep`` audit entry. A deployment
+    that set shorter ``retention_periods`` is swept under its own shortened policy.
     """
 
     def __init__(self, db: Database, host: PluginHost, *, policy: str = "default",
@@ -58,19 +63,59 @@ class RetentionService:
         self.actor = actor
         self.store = ServiceRetentionStore(db.engine, db.audit)
         self.on_watchlist_deleted = on_watchlist_deleted
-        self.engine()  # checks the policy against the core's limits now, at start-up
+        self.engine(policies={})  # checks the policy against the core's limits, at start-up
 
-    def engine(self, actor: str | None = None) -> RetentionEngine:
-        """The core engine over the service's store."""
+    def engine(self, actor: str | None = None,
+               policies: Mapping[str, RetentionPolicy] | None = None) -> RetentionEngine:
+        """The core engine over the service's store, with each deployment's own policy
+        (``policies``, or read from the deployments now)."""
         return RetentionEngine(self.store, self.policy, clock=lambda: self.clock(),
                                actor=actor or self.actor,
+                               deployment_policies=(self.deployment_policies()
+                                                    if policies is None else policies),
                                on_deleted=self.host.biometric_data_deleted)
+
+    def deployment_policies(self, conn: sa.Connection | None = None
+                            ) -> dict[str, RetentionPolicy]:
+        """The shortened policy of every deployment that set ``retention_periods`` (read on
+        ``conn``, the caller's transaction, if given)."""
+        query = sa.select(DEPLOYMENTS.c.id, DEPLOYMENTS.c.retention_periods)
+        if conn is None:
+            with self.db.engine.connect() as own:
+                rows = own.execute(query).all()
+        else:
+            rows = conn.execute(query).all()
+        policies = {}
+        for dep, periods in rows:
+            if not periods:
+                continue
+            try:
+                policies[dep] = deployment_policy(self.policy, periods, strict=False)
+            except ConfigurationError as exc:  # only a row edited outside the API
+                log.error("deployment %s: stored retention periods ignored, the service "
+                          "policy applies: %s", dep, exc)
+        return policies
+
+    def check_periods(self, periods: Mapping[str, float]) -> None:
+        """400 naming ``retention_periods.<key>`` unless every period only shortens the
+        service policy's (an admin is setting them on a draft)."""
+        try:
+            deployment_policy(self.policy, periods)
+        except ConfigurationError as exc:
+            field, _, reason = str(exc).partition(": ")
+            raise InvalidRequest(str(exc), errors=[{"field": field, "message": reason}]
+                                 ) from None
+
+    def periods_of(self, periods: Mapping[str, float]) -> EffectivePeriods:
+        """The periods that govern a deployment with these ``retention_periods``."""
+        return effective_periods(self.policy, periods)
 
     def sweep(self, *, dry_run: bool = False, actor: str | None = None) -> SweepReport:
         """Delete (or, dry run, list) everything due; audit the sweep; purge freed space.
 
         Raises ``RetentionError`` (nothing half-deleted) when the database fails."""
-        report = self.engine(actor).sweep(dry_run=dry_run)
+        policies = self.deployment_policies()
+        report = self.engine(actor, policies).sweep(dry_run=dry_run)
         if dry_run:
             return report
         with self.db.engine.begin() as conn:
@@ -80,7 +125,8 @@ class RetentionService:
                                "already_gone": report.already_gone,
                                "non_match_items_found": report.non_match_items_found,
                                "events_delivered": report.events_delivered,
-                               "policy": self.policy.name})
+                               "policy": self.policy.name,
+                               "shortened_deployments": sorted(policies)})
         purge_freed_space(self.db.engine)  # SQLite: push freed pages out of the WAL
         if report.deleted:
             self._tell_matchers(report.deleted)
@@ -114,7 +160,7 @@ class RetentionService:
         deployment not under a hold, each with its deletion log and audit entries."""
         conn = session.connection()
         times = deployment_times(conn, deployment_id, closed_at)
-        engine = self.engine(actor)
+        engine = self.engine(actor, self.deployment_policies(conn))
         deleted = []
         for item in watchlist_items(conn, times, deployment_id):
             verdict = engine.judge(item, closed_at)
