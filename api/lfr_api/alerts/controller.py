@@ -11,8 +11,9 @@ import anyio.to_thread
 from litestar import Controller, Request, Response, get, post, websocket
 from litestar.channels import ChannelsPlugin
 from litestar.connection import WebSocket
+from litestar.di import NamedDependency
 from litestar.exceptions import WebSocketDisconnect
-from litestar.params import HeaderParameter, QueryParameter
+from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
 from sqlmodel import col, select
 
 from lfr_api import storage
@@ -44,7 +45,7 @@ class IngestController(Controller):
 
     @post("/alerts", guards=allow(SVC), sync_to_thread=True)
     def ingest(
-        self, request: Req, data: IngestAlert,
+        self, request: Req, data: JSONBody[IngestAlert],
         idempotency_key: Annotated[str | None, HeaderParameter(
             name="Idempotency-Key", max_length=200)] = None,
     ) -> Response[AlertOut]:
@@ -79,7 +80,7 @@ class AlertController(Controller):
     tags = ["alerts"]  # noqa: RUF012  (Litestar reads it per class)
 
     @get("/{alert_id:str}", guards=allow(A, OFC, S, C), sync_to_thread=True)
-    def get_alert(self, request: Req, alert_id: str) -> AlertOut:
+    def get_alert(self, request: Req, alert_id: FromPath[str]) -> AlertOut:
         """One alert (officers: of deployments they are assigned to)."""
         with ctx_of(request).db.session() as session:
             return service.alert_view(session,
@@ -87,7 +88,7 @@ class AlertController(Controller):
                                                             alert_id))
 
     @get("/{alert_id:str}/probe-crop", guards=allow(A, OFC, S), sync_to_thread=True)
-    def probe_crop(self, request: Req, alert_id: str) -> Response[bytes]:
+    def probe_crop(self, request: Req, alert_id: FromPath[str]) -> Response[bytes]:
         """The matched face crop (alert biometrics; kept at most 31 days)."""
         with ctx_of(request).db.session() as session:
             service.visible_alert(session, principal(request), alert_id)
@@ -98,14 +99,14 @@ class AlertController(Controller):
 
     @post("/{alert_id:str}/decision", guards=allow(OFC, S), sync_to_thread=True,
           status_code=200)
-    def decide(self, request: Req, alert_id: str, data: DecisionIn) -> AlertOut:
+    def decide(self, request: Req, alert_id: FromPath[str], data: JSONBody[DecisionIn]) -> AlertOut:
         """Record engage / no-engage and the outcome. Sending the same decision again is
         harmless; a different one is a 409 (a supervisor amends it instead)."""
         return service.decide(ctx_of(request), principal(request), alert_id, data)
 
     @post("/{alert_id:str}/amendments", guards=allow(S), sync_to_thread=True,
           status_code=200)
-    def amend(self, request: Req, alert_id: str, data: AmendmentIn) -> AlertOut:
+    def amend(self, request: Req, alert_id: FromPath[str], data: JSONBody[AmendmentIn]) -> AlertOut:
         """A supervisor replaces the decision, giving a reason (both stay on record)."""
         return service.decide(ctx_of(request), principal(request), alert_id, data,
                               amendment=data)
@@ -118,7 +119,7 @@ class DeploymentAlertsController(Controller):
     tags = ["alerts"]  # noqa: RUF012  (Litestar reads it per class)
 
     @get("/alerts", guards=allow(A, OFC, S, C), sync_to_thread=True)
-    def list_alerts(self, request: Req, deployment_id: str,
+    def list_alerts(self, request: Req, deployment_id: FromPath[str],
                     state_filter: Annotated[str | None, QueryParameter(
                         name="state", pattern="^(pending|decided)$")] = None,
                     limit: Annotated[int, QueryParameter(name="limit", ge=1, le=1000)] = 100,
@@ -134,8 +135,8 @@ class DeploymentAlertsController(Controller):
             return [service.alert_view(session, a) for a in rows]
 
     @websocket("/feed", guards=allow(A, OFC, S))
-    async def feed(self, socket: WebSocket[Any, Any, Any], deployment_id: str,
-                   channels: ChannelsPlugin,
+    async def feed(self, socket: WebSocket[Any, Any, Any], deployment_id: FromPath[str],
+                   channels: NamedDependency[ChannelsPlugin],
                    after: Annotated[int | None, QueryParameter(name="after", ge=0)] = None,
                    ) -> None:
         """Live alerts of a deployment as JSON messages (``type``, ``cursor``,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Request, get
+from litestar.params import FromPath
 
 from lfr_api.alerts.service import visible_alert
 from lfr_api.context import ctx_of
@@ -46,7 +47,8 @@ class AlertDeliveryController(Controller):
 
     @get("/{alert_id:str}/deliveries", guards=allow(Role.admin, Role.supervisor,
                                                      Role.compliance), sync_to_thread=True)
-    def deliveries(self, request: Request[Any, Any, Any], alert_id: str) -> list[DeliveryOut]:
+    def deliveries(self, request: Request[Any, Any, Any],
+                   alert_id: FromPath[str]) -> list[DeliveryOut]:
         """How the alert was pushed to phones, oldest first (empty without FCM)."""
         ctx = ctx_of(request)
         with ctx.db.session() as session:

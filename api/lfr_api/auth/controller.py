@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Request, get, post
+from litestar.params import JSONBody
 
 from lfr_api.auth import service
 from lfr_api.auth.schemas import LoginRequest, Me, RefreshRequest, TokenPair
@@ -20,14 +21,14 @@ class AuthController(Controller):
     tags = ["auth"]  # noqa: RUF012  (Litestar reads it per class)
 
     @post("/login", guards=public, sync_to_thread=True, status_code=200)
-    def login(self, request: Request[Any, Any, Any], data: LoginRequest) -> TokenPair:
+    def login(self, request: Request[Any, Any, Any], data: JSONBody[LoginRequest]) -> TokenPair:
         """Exchange a username and password for an access and a refresh token."""
         ctx = ctx_of(request)
         with ctx.db.session() as session:
             return service.login(ctx, session, data.username, data.password)
 
     @post("/refresh", guards=public, sync_to_thread=True, status_code=200)
-    def refresh(self, request: Request[Any, Any, Any], data: RefreshRequest) -> TokenPair:
+    def refresh(self, request: Request[Any, Any, Any], data: JSONBody[RefreshRequest]) -> TokenPair:
         """Exchange a refresh token for a new pair (the old refresh token stops working)."""
         ctx = ctx_of(request)
         with ctx.db.session() as session:

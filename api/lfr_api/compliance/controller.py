@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from lfr_compliance.export import LOGS
 from litestar import Controller, Request, Response, get
-from litestar.params import QueryParameter
+from litestar.params import FromPath, QueryParameter
 
 from lfr_api.compliance.wiring import export_text
 from lfr_api.context import ctx_of
@@ -24,7 +24,7 @@ class ComplianceController(Controller):
     tags = ["compliance"]  # noqa: RUF012  (Litestar reads it per class)
 
     @get("/logs/{log_name:str}", guards=allow(Role.compliance), sync_to_thread=True)
-    def export(self, request: Request[Any, Any, Any], log_name: str,
+    def export(self, request: Request[Any, Any, Any], log_name: FromPath[str],
                fmt: Annotated[str, QueryParameter(name="format", pattern="^(csv|json)$")]
                = "json",
                deployment_id: Annotated[str | None, QueryParameter(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, post
-from litestar.params import HeaderParameter
+from litestar.params import HeaderParameter, JSONBody
 
 from lfr_api.context import ctx_of
 from lfr_api.counters import service
@@ -23,7 +23,7 @@ class CountersController(Controller):
 
     @post("/counters", guards=allow(Role.service), sync_to_thread=True)
     def ingest_counts(
-        self, request: Request[Any, Any, Any], data: CountsIn,
+        self, request: Request[Any, Any, Any], data: JSONBody[CountsIn],
         idempotency_key: Annotated[str | None, HeaderParameter(
             name="Idempotency-Key", max_length=200)] = None,
     ) -> Response[CountsOut]:

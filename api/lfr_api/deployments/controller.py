@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Request, delete, get, patch, post, put
+from litestar.params import FromPath, JSONBody
 from sqlmodel import col, select
 
 from lfr_api import audit
@@ -58,7 +59,7 @@ class DeploymentController(Controller):
     tags = ["deployments"]  # noqa: RUF012  (Litestar reads it per class)
 
     @post("/", guards=allow(A), sync_to_thread=True)
-    def create(self, request: Req, data: DeploymentCreate) -> DeploymentOut:
+    def create(self, request: Req, data: JSONBody[DeploymentCreate]) -> DeploymentOut:
         """Create a draft deployment."""
         ctx = ctx_of(request)
         with ctx.db.session() as session:
@@ -71,13 +72,14 @@ class DeploymentController(Controller):
             return [_out(d) for d in service.visible_deployments(session, principal(request))]
 
     @get("/{deployment_id:str}", guards=allow(*STAFF), sync_to_thread=True)
-    def get_one(self, request: Req, deployment_id: str) -> DeploymentOut:
+    def get_one(self, request: Req, deployment_id: FromPath[str]) -> DeploymentOut:
         """One deployment."""
         with ctx_of(request).db.session() as session:
             return _out(service.visible_deployment(session, principal(request), deployment_id))
 
     @patch("/{deployment_id:str}", guards=allow(A), sync_to_thread=True)
-    def update(self, request: Req, deployment_id: str, data: DeploymentUpdate) -> DeploymentOut:
+    def update(self, request: Req, deployment_id: FromPath[str],
+               data: JSONBody[DeploymentUpdate]) -> DeploymentOut:
         """Change a draft deployment."""
         ctx = ctx_of(request)
         with ctx.db.session() as session:
@@ -106,33 +108,34 @@ class DeploymentController(Controller):
 
     @post("/{deployment_id:str}/authorise", guards=allow(AO), sync_to_thread=True,
           status_code=200)
-    def authorise(self, request: Req, deployment_id: str, data: Authorisation) -> DeploymentOut:
+    def authorise(self, request: Req, deployment_id: FromPath[str],
+                  data: JSONBody[Authorisation]) -> DeploymentOut:
         """Authorise a draft (authorising officers only): purpose, legal basis, window, …"""
         return self._transition(request, deployment_id, "authorise", data=data)
 
     @post("/{deployment_id:str}/publish", guards=allow(A, AO), sync_to_thread=True,
           status_code=200)
-    def publish(self, request: Req, deployment_id: str) -> DeploymentOut:
+    def publish(self, request: Req, deployment_id: FromPath[str]) -> DeploymentOut:
         """Publish the deployment's public notice."""
         with ctx_of(request).db.session() as session:
             return _out(service.publish(session, service.get_deployment(session, deployment_id),
                                         principal(request)))
 
     @post("/{deployment_id:str}/start", guards=allow(A), sync_to_thread=True, status_code=200)
-    def start(self, request: Req, deployment_id: str,
-              data: TransitionNote | None = None) -> DeploymentOut:
+    def start(self, request: Req, deployment_id: FromPath[str],
+              data: JSONBody[TransitionNote | None] = None) -> DeploymentOut:
         """Go live (only inside the authorised window)."""
         return self._transition(request, deployment_id, "start", data.note if data else "")
 
     @post("/{deployment_id:str}/close", guards=allow(A, AO, S), sync_to_thread=True,
           status_code=200)
-    def close(self, request: Req, deployment_id: str,
-              data: TransitionNote | None = None) -> DeploymentOut:
+    def close(self, request: Req, deployment_id: FromPath[str],
+              data: JSONBody[TransitionNote | None] = None) -> DeploymentOut:
         """Close the deployment; its watchlist images and templates are destroyed."""
         return self._transition(request, deployment_id, "close", data.note if data else "")
 
     @get("/{deployment_id:str}/transitions", guards=allow(A, AO, S, C), sync_to_thread=True)
-    def transitions(self, request: Req, deployment_id: str) -> list[TransitionOut]:
+    def transitions(self, request: Req, deployment_id: FromPath[str]) -> list[TransitionOut]:
         """Every lifecycle step, who made it and when."""
         with ctx_of(request).db.session() as session:
             service.get_deployment(session, deployment_id)
@@ -144,7 +147,8 @@ class DeploymentController(Controller):
     # -- cameras ---------------------------------------------------------------
 
     @post("/{deployment_id:str}/cameras", guards=allow(A), sync_to_thread=True)
-    def add_camera(self, request: Req, deployment_id: str, data: CameraIn) -> CameraOut:
+    def add_camera(self, request: Req, deployment_id: FromPath[str],
+                   data: JSONBody[CameraIn]) -> CameraOut:
         """Add a camera (its source plugin and options are checked)."""
         ctx = ctx_of(request)
         with ctx.db.session() as session:
@@ -153,7 +157,7 @@ class DeploymentController(Controller):
                                                                 principal(request)))
 
     @get("/{deployment_id:str}/cameras", guards=allow(A, AO, S, C, OFC), sync_to_thread=True)
-    def cameras(self, request: Req, deployment_id: str) -> list[CameraOut]:
+    def cameras(self, request: Req, deployment_id: FromPath[str]) -> list[CameraOut]:
         """The deployment's cameras."""
         with ctx_of(request).db.session() as session:
             service.visible_deployment(session, principal(request), deployment_id)
@@ -162,8 +166,8 @@ class DeploymentController(Controller):
             return [CameraOut.model_validate(c) for c in rows]
 
     @put("/{deployment_id:str}/cameras/{camera_id:str}", guards=allow(A), sync_to_thread=True)
-    def replace_camera(self, request: Req, deployment_id: str, camera_id: str,
-                       data: CameraIn) -> CameraOut:
+    def replace_camera(self, request: Req, deployment_id: FromPath[str], camera_id: FromPath[str],
+                       data: JSONBody[CameraIn]) -> CameraOut:
         """Replace a camera's settings."""
         ctx = ctx_of(request)
         with ctx.db.session() as session:
@@ -175,7 +179,8 @@ class DeploymentController(Controller):
 
     @delete("/{deployment_id:str}/cameras/{camera_id:str}", guards=allow(A),
             sync_to_thread=True)
-    def remove_camera(self, request: Req, deployment_id: str, camera_id: str) -> None:
+    def remove_camera(self, request: Req, deployment_id: FromPath[str],
+                      camera_id: FromPath[str]) -> None:
         """Remove a camera."""
         with ctx_of(request).db.session() as session:
             session.delete(service.get_camera(session, deployment_id, camera_id))
@@ -186,7 +191,8 @@ class DeploymentController(Controller):
     # -- assignments -------------------------------------------------------------
 
     @post("/{deployment_id:str}/assignments", guards=allow(A), sync_to_thread=True)
-    def assign(self, request: Req, deployment_id: str, data: AssignmentIn) -> AssignmentOut:
+    def assign(self, request: Req, deployment_id: FromPath[str],
+               data: JSONBody[AssignmentIn]) -> AssignmentOut:
         """Assign an officer or supervisor (they then see the deployment's alerts)."""
         with ctx_of(request).db.session() as session:
             deployment = service.get_deployment(session, deployment_id)
@@ -194,7 +200,7 @@ class DeploymentController(Controller):
                 service.assign(session, deployment, data.user_id, principal(request)))
 
     @get("/{deployment_id:str}/assignments", guards=allow(A, S, C), sync_to_thread=True)
-    def assignments(self, request: Req, deployment_id: str) -> list[AssignmentOut]:
+    def assignments(self, request: Req, deployment_id: FromPath[str]) -> list[AssignmentOut]:
         """Who is assigned."""
         with ctx_of(request).db.session() as session:
             service.get_deployment(session, deployment_id)
@@ -204,7 +210,7 @@ class DeploymentController(Controller):
 
     @delete("/{deployment_id:str}/assignments/{user_id:str}", guards=allow(A),
             sync_to_thread=True)
-    def unassign(self, request: Req, deployment_id: str, user_id: str) -> None:
+    def unassign(self, request: Req, deployment_id: FromPath[str], user_id: FromPath[str]) -> None:
         """Remove an assignment."""
         with ctx_of(request).db.session() as session:
             row = session.get(Assignment, (deployment_id, user_id))
@@ -218,8 +224,8 @@ class DeploymentController(Controller):
     # -- service accounts ----------------------------------------------------------
 
     @post("/{deployment_id:str}/service-accounts", guards=allow(A), sync_to_thread=True)
-    def add_service_account(self, request: Req, deployment_id: str,
-                            data: ServiceAccountIn) -> ServiceAccountOut:
+    def add_service_account(self, request: Req, deployment_id: FromPath[str],
+                            data: JSONBody[ServiceAccountIn]) -> ServiceAccountOut:
         """Create a camera node's account; the API key is in this response only."""
         with ctx_of(request).db.session() as session:
             service.get_deployment(session, deployment_id)
@@ -237,7 +243,8 @@ class DeploymentController(Controller):
 
     @delete("/{deployment_id:str}/service-accounts/{account_id:str}", guards=allow(A),
             sync_to_thread=True)
-    def revoke_service_account(self, request: Req, deployment_id: str, account_id: str) -> None:
+    def revoke_service_account(self, request: Req, deployment_id: FromPath[str],
+                               account_id: FromPath[str]) -> None:
         """Disable a service account's key."""
         with ctx_of(request).db.session() as session:
             account = session.get(ServiceAccount, account_id)

@@ -7,6 +7,7 @@ from enum import StrEnum
 from typing import Any
 
 from litestar import Controller, Request, delete, get, post
+from litestar.params import FromPath, JSONBody
 from pydantic import Field
 from sqlmodel import col, select
 
@@ -53,7 +54,7 @@ class DeviceController(Controller):
     guards = allow(Role.officer, Role.supervisor)
 
     @post("/", sync_to_thread=True)
-    def register(self, request: Req, data: DeviceIn) -> DeviceOut:
+    def register(self, request: Req, data: JSONBody[DeviceIn]) -> DeviceOut:
         """Register a phone (re-registering a known token moves it to the caller)."""
         who = principal(request)
         with ctx_of(request).db.session() as session:
@@ -77,7 +78,7 @@ class DeviceController(Controller):
             return [DeviceOut.model_validate(d) for d in rows]
 
     @delete("/{device_id:str}", sync_to_thread=True)
-    def remove(self, request: Req, device_id: str) -> None:
+    def remove(self, request: Req, device_id: FromPath[str]) -> None:
         """Remove one of the caller's devices."""
         with ctx_of(request).db.session() as session:
             device = session.get(Device, device_id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Controller, Request, get, post
-from litestar.params import QueryParameter
+from litestar.params import FromPath, JSONBody, QueryParameter
 
 from lfr_api.context import ctx_of
 from lfr_api.holds import service
@@ -23,14 +23,14 @@ class HoldController(Controller):
     tags = ["compliance"]  # noqa: RUF012  (Litestar reads it per class)
 
     @post("/", guards=allow(Role.compliance), sync_to_thread=True)
-    def place(self, request: Req, data: HoldIn) -> HoldOut:
+    def place(self, request: Req, data: JSONBody[HoldIn]) -> HoldOut:
         """Hold an alert's biometrics or a watchlist image beyond its normal period: it is
         kept until the last hold on it is released. 404 unknown item, 409 already deleted."""
         return service.place(ctx_of(request), principal(request), data)
 
     @post("/{hold_id:str}/release", guards=allow(Role.compliance), sync_to_thread=True,
           status_code=200)
-    def release(self, request: Req, hold_id: str) -> HoldOut:
+    def release(self, request: Req, hold_id: FromPath[str]) -> HoldOut:
         """Release a hold (409 if it was already released)."""
         return service.release(ctx_of(request), principal(request), hold_id)
 
@@ -43,6 +43,6 @@ class HoldController(Controller):
         return service.list_holds(ctx_of(request), item_id, active)
 
     @get("/{hold_id:str}", guards=allow(Role.compliance), sync_to_thread=True)
-    def get_hold(self, request: Req, hold_id: str) -> HoldOut:
+    def get_hold(self, request: Req, hold_id: FromPath[str]) -> HoldOut:
         """One hold."""
         return service.get(ctx_of(request), hold_id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any, cast
 
 from litestar import Controller, Request, Response, get
-from litestar.params import QueryParameter
+from litestar.params import FromPath, QueryParameter
 
 from lfr_api.context import ctx_of, retention_of
 from lfr_api.deployments.service import get_deployment
@@ -26,7 +26,7 @@ class ReportController(Controller):
     tags = ["reports"]  # noqa: RUF012  (Litestar reads it per class)
 
     @get("/report", guards=allow(Role.compliance, Role.admin), sync_to_thread=True)
-    def report(self, request: Req, deployment_id: str,
+    def report(self, request: Req, deployment_id: FromPath[str],
                fmt: Annotated[str, QueryParameter(name="format", pattern="^(json|html)$")]
                = "json") -> Response[DeploymentReport]:
         """Authorisation facts, watchlist size, cameras, hours live, threshold and model,
@@ -51,7 +51,7 @@ class PublicSummaryController(Controller):
     tags = ["public"]  # noqa: RUF012  (Litestar reads it per class)
 
     @get("/{deployment_id:str}/summary", guards=public, sync_to_thread=True)
-    def summary(self, request: Req, deployment_id: str) -> PublicSummary:
+    def summary(self, request: Req, deployment_id: FromPath[str]) -> PublicSummary:
         """The results of a deployment whose notice is published: counts, rates, whether
         the watchlist was destroyed. No names, references, images, officers or cameras."""
         ctx = ctx_of(request)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Request, get, patch, post
+from litestar.params import FromPath, JSONBody
 from sqlmodel import col, select
 
 from lfr_api.context import ctx_of
@@ -23,7 +24,7 @@ class UserController(Controller):
     guards = allow(Role.admin)
 
     @post("/", sync_to_thread=True)
-    def create(self, request: Request[Any, Any, Any], data: UserCreate) -> UserOut:
+    def create(self, request: Request[Any, Any, Any], data: JSONBody[UserCreate]) -> UserOut:
         """Create a user with a role."""
         ctx = ctx_of(request)
         with ctx.db.session() as session:
@@ -38,14 +39,14 @@ class UserController(Controller):
             return [UserOut.model_validate(u) for u in users]
 
     @get("/{user_id:str}", sync_to_thread=True)
-    def get_user(self, request: Request[Any, Any, Any], user_id: str) -> UserOut:
+    def get_user(self, request: Request[Any, Any, Any], user_id: FromPath[str]) -> UserOut:
         """One user."""
         with ctx_of(request).db.session() as session:
             return UserOut.model_validate(service.get_user(session, user_id))
 
     @patch("/{user_id:str}", sync_to_thread=True)
-    def update(self, request: Request[Any, Any, Any], user_id: str,
-               data: UserUpdate) -> UserOut:
+    def update(self, request: Request[Any, Any, Any], user_id: FromPath[str],
+               data: JSONBody[UserUpdate]) -> UserOut:
         """Change a user's role, name, password or disable the account."""
         ctx = ctx_of(request)
         with ctx.db.session() as session:

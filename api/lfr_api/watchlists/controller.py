@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 import anyio.to_thread
 from litestar import Controller, Request, Response, delete, get, post
 from litestar.datastructures import UploadFile
-from litestar.enums import RequestEncodingType
-from litestar.params import Body
+from litestar.params import FromPath, MultipartBody
 from sqlmodel import col, select
 
 from lfr_api import storage
@@ -33,8 +32,8 @@ class WatchlistController(Controller):
 
     @post("/", guards=allow(A))
     async def enrol(
-        self, request: Req, deployment_id: str,
-        data: Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)],
+        self, request: Req, deployment_id: FromPath[str],
+        data: MultipartBody[dict[str, Any]],
     ) -> EntryOut:
         """Enrol a person: form fields (reference, category, reason, image_source,
         lawfully_held=true) and one or more ``images``. Every image must hold one face that
@@ -60,7 +59,7 @@ class WatchlistController(Controller):
             service.enrol, ctx, deployment_id, principal(request), meta, files)
 
     @get("/", guards=allow(A, S, C), sync_to_thread=True)
-    def list_entries(self, request: Req, deployment_id: str) -> list[EntryOut]:
+    def list_entries(self, request: Req, deployment_id: FromPath[str]) -> list[EntryOut]:
         """The watchlist's entries (metadata and image links)."""
         with ctx_of(request).db.session() as session:
             visible_deployment(session, principal(request), deployment_id)
@@ -70,7 +69,8 @@ class WatchlistController(Controller):
             return [service.entry_out(session, e) for e in rows]
 
     @get("/{entry_id:str}", guards=allow(A, S, C), sync_to_thread=True)
-    def get_entry(self, request: Req, deployment_id: str, entry_id: str) -> EntryOut:
+    def get_entry(self, request: Req, deployment_id: FromPath[str],
+                  entry_id: FromPath[str]) -> EntryOut:
         """One entry."""
         with ctx_of(request).db.session() as session:
             visible_deployment(session, principal(request), deployment_id)
@@ -78,7 +78,7 @@ class WatchlistController(Controller):
                                                                 entry_id))
 
     @delete("/{entry_id:str}", guards=allow(A), sync_to_thread=True)
-    def remove(self, request: Req, deployment_id: str, entry_id: str) -> None:
+    def remove(self, request: Req, deployment_id: FromPath[str], entry_id: FromPath[str]) -> None:
         """Remove an entry; the live matcher stops matching it at once."""
         service.remove(ctx_of(request), deployment_id, entry_id, principal(request))
 
@@ -90,7 +90,7 @@ class WatchlistImageController(Controller):
     tags = ["watchlists"]  # noqa: RUF012  (Litestar reads it per class)
 
     @get("/{image_id:str}", guards=allow(A, OFC, S), sync_to_thread=True)
-    def image(self, request: Req, image_id: str) -> Response[bytes]:
+    def image(self, request: Req, image_id: FromPath[str]) -> Response[bytes]:
         """The image as uploaded (officers: only of deployments they are assigned to)."""
         with ctx_of(request).db.session() as session:
             found = storage.watchlist_image(session, image_id)
