@@ -19,7 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.peer_loop import COOLDOWN_S, FrameWork, run_per_frame
+from benchmarks import peer_loop
+from benchmarks.peer_loop import FrameWork, run_per_frame
 from benchmarks.records import RunResult
 from benchmarks.scenes import WATCHLIST, RenderedScene
 from lfr_framework.imaging import require_cv2
@@ -117,7 +118,7 @@ class FaceRecognitionSystem:
 
     def info(self) -> dict[str, Any]:
         """Versions and settings."""
-        versions = {}
+        versions: dict[str, str | None] = {}
         for dist in ("face_recognition", "face_recognition_models", "dlib-bin"):
             try:
                 versions[dist] = metadata.version(dist)
@@ -126,7 +127,7 @@ class FaceRecognitionSystem:
         return {"library": versions, "detector": "HOG (face_locations, model='hog')",
                 "upsample": UPSAMPLE, "encoder": "dlib ResNet 128-d (face_encodings, "
                 "5-point landmarks, 1 jitter)", "tolerance": TOLERANCE,
-                "cooldown_s": COOLDOWN_S,
+                "cooldown_s": peer_loop.COOLDOWN_S,
                 "watchlist_size": len(self._identities)}
 
     def close(self) -> None:

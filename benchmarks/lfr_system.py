@@ -45,7 +45,7 @@ SCENE_START = datetime(2024, 1, 1, tzinfo=UTC)
 def ort_spinning_allowed() -> Iterator[None]:
     """While open, recognisers are built as before profiling: the plugin's
     ``session.intra_op.allow_spinning = "0"`` is ignored, so ORT's threads busy-wait."""
-    module = importlib.import_module("lfr_arcface_onnx.recogniser")
+    module: Any = importlib.import_module("lfr_arcface_onnx.recogniser")
     real = module.ort
 
     class SpinningOptions(real.SessionOptions):  # type: ignore[misc, name-defined]

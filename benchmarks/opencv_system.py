@@ -18,7 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.peer_loop import COOLDOWN_S, FrameWork, run_per_frame
+from benchmarks import peer_loop
+from benchmarks.peer_loop import FrameWork, run_per_frame
 from benchmarks.records import RunResult
 from benchmarks.scenes import WATCHLIST, RenderedScene
 from lfr_framework.imaging import require_cv2
@@ -145,7 +146,7 @@ class OpenCvSystem:
                 "detector": {"model": YUNET.model_id, "input": "whole frame",
                              "score_threshold": SCORE_THRESHOLD, "nms": NMS_THRESHOLD},
                 "recogniser": {"model": SFACE_MODEL_ID, "align": "FaceRecognizerSF.alignCrop"},
-                "cosine_threshold": COSINE_THRESHOLD, "cooldown_s": COOLDOWN_S,
+                "cosine_threshold": COSINE_THRESHOLD, "cooldown_s": peer_loop.COOLDOWN_S,
                 "watchlist_size": len(self._identities)}
 
     def close(self) -> None:

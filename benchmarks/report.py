@@ -100,6 +100,16 @@ def search_table(cases: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def sweep_table(sweep: dict[str, Any]) -> str:
+    """Latency and recall@1 (mated) per library, M and ef, with the speed-up over NumPy."""
+    lines = [f"graph settings at {sweep['size']} templates ({sweep['queries']} mated queries)",
+             f"{'library':<8} {'M':>3} {'ef':>4} {'p50 ms':>8} {'R@1':>6} {'x numpy':>8}"]
+    for r in sweep["rows"]:
+        lines.append(f"{r['library']:<8} {r['M']:>3} {r['ef']:>4} {r['p50_ms']:>8.3f} "
+                     f"{r['recall1_mated']:>6.3f} {r['speedup_vs_numpy']:>8.2f}")
+    return "\n".join(lines)
+
+
 def service_table(service: dict[str, Any]) -> str:
     """Alert latency to officers and ingest throughput per variant."""
     lines = [f"{'variant':<14} {'officers':>8} {'p50 ms':>8} {'p95 ms':>8} {'last p95':>9} "

@@ -13,6 +13,7 @@ import argparse
 import contextlib
 import os
 import shlex
+import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -30,12 +31,14 @@ from benchmarks.report import (
     search_table,
     service_chart,
     service_table,
+    sweep_table,
     table,
     write_json,
 )
 from benchmarks.requirements import ensure_installed
 from benchmarks.scenes import WATCHLIST, RenderedScene, SceneCase, render, write_watchlist
 from benchmarks.systems import PEERS, SYSTEMS, System
+from lfr_framework.errors import ConfigurationError
 
 WATCHLIST_IDENTITIES = {identity for _, identity in WATCHLIST.values()}
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -59,6 +62,8 @@ class Mode:
     sweep_size: int
     service_latency_alerts: int
     service_ingest_s: float
+    #: Whether the search section builds the tuned plugin too (≈ 100 s at 100k).
+    search_tuned: bool = True
 
     def runs_of(self, system: str, default: int = 1) -> int:
         """How many runs per scene ``system`` gets."""
@@ -69,7 +74,7 @@ MODES = {
     "fast": Mode("fast", ((720, 1), (720, 5), (1080, 5)), 4.0,
                  (("lfr", 3), ("opencv-yunet-sface", 2), ("face_recognition", 1)),
                  ("pipeline", "profile", "search", "service"), (1_000, 10_000, 100_000), 200,
-                 100_000, 50, 10.0),
+                 100_000, 50, 10.0, search_tuned=False),
     "full": Mode("full", ((720, 1), (720, 5), (720, 20), (1080, 1), (1080, 5), (1080, 20)),
                  8.0, (("lfr", 5), ("opencv-yunet-sface", 3), ("face_recognition", 1)),
                  SECTIONS, (1_000, 10_000, 100_000, 1_000_000), 500, 100_000, 200, 30.0),
@@ -99,6 +104,14 @@ def parse_args(argv: list[str]) -> tuple[Mode, argparse.Namespace]:
     parser.add_argument("--duration", type=float, help="scene length in seconds")
     parser.add_argument("--systems", help=f"comma-separated, from: {', '.join(SYSTEMS)}")
     parser.add_argument("--sizes", help="1:N search sizes, e.g. 1000,10000,100000")
+    parser.add_argument("--tuned", action="store_true",
+                        help="build the tuned matcher plugin in the search section too")
+    parser.add_argument("--load", type=int, default=0,
+                        help="busy processes running beside the pipeline section (another "
+                             "camera or the service on the same node), default 0")
+    parser.add_argument("--peer-cooldown", type=float,
+                        help="seconds a peer waits before alerting the same identity again "
+                             "(default 0.5)")
     parser.add_argument("--no-replay", action="store_true",
                         help="skip replaying our model calls alone after each run")
     parser.add_argument("--out", type=Path, default=RESULTS, help="results folder")
@@ -136,7 +149,33 @@ def parse_args(argv: list[str]) -> tuple[Mode, argparse.Namespace]:
         mode = replace(mode, duration_s=args.duration)
     if args.sizes:
         mode = replace(mode, search_sizes=_ints(args.sizes, "--sizes", parser))
+    if args.tuned:
+        mode = replace(mode, search_tuned=True)
+    if args.load < 0:
+        parser.error("--load must be 0 or more")
+    if args.peer_cooldown is not None:
+        if args.peer_cooldown < 0:
+            parser.error("--peer-cooldown must be 0 or more")
+        import benchmarks.peer_loop
+
+        benchmarks.peer_loop.COOLDOWN_S = args.peer_cooldown
     return mode, args
+
+
+#: What each ``--load`` process runs: a busy loop that ends by itself after an hour.
+BUSY_LOOP = "import time\nend = time.monotonic() + 3600\nwhile time.monotonic() < end:\n    pass"
+
+
+@contextlib.contextmanager
+def background_load(processes: int) -> Iterator[None]:
+    """``processes`` busy loops in other processes while the block runs."""
+    busy = [subprocess.Popen([sys.executable, "-c", BUSY_LOOP]) for _ in range(processes)]
+    try:
+        yield
+    finally:
+        for proc in busy:
+            proc.kill()
+            proc.wait()
 
 
 @contextlib.contextmanager
@@ -229,7 +268,15 @@ def main(argv: list[str] | None = None) -> int:
     ensure_installed(needed, say)
     charts: list[Path] = []
     if "pipeline" in mode.sections:
-        pipeline = run_pipeline(mode, out, work, replay=not args.no_replay)
+        if args.load:
+            say(f"{args.load} busy process(es) run beside the pipeline section")
+        with background_load(args.load):
+            try:
+                pipeline = run_pipeline(mode, out, work, replay=not args.no_replay)
+            except ConfigurationError as exc:  # e.g. a scene too short for its passes
+                say(f"error: {exc}")
+                return 2
+        pipeline["background_load_processes"] = args.load
         videos = pipeline.pop("_videos")
         payload["pipeline"] = pipeline
         charts.append(out / f"{mode.name}-pipeline.png")
@@ -262,7 +309,8 @@ def main(argv: list[str] | None = None) -> int:
         from benchmarks.search import run_in_subprocess
 
         payload["search"] = run_in_subprocess("search", list(mode.search_sizes),
-                                              mode.search_queries, work / "search.json")
+                                              mode.search_queries, work / "search.json",
+                                              tuned=mode.search_tuned)
         charts.append(out / f"{mode.name}-search.png")
         search_chart(charts[-1], payload["search"], stamp)
         print()
@@ -273,6 +321,8 @@ def main(argv: list[str] | None = None) -> int:
         say(f"graph settings sweep at {mode.sweep_size} templates …")
         payload["sweep"] = run_in_subprocess("sweep", [mode.sweep_size], mode.search_queries,
                                              work / "sweep.json")
+        print()
+        print(sweep_table(payload["sweep"]))
     if "service" in mode.sections:
         from benchmarks.service import ServicePlan, run_service
 

@@ -58,7 +58,8 @@ def mated_queries(rng: np.random.Generator, base: F32, n: int) -> F32:
     noise -= np.sum(noise * rows, axis=1, keepdims=True) * rows  # orthogonal to the source
     noise /= np.linalg.norm(noise, axis=1, keepdims=True)
     x = MATED_COSINE * rows + np.sqrt(1.0 - MATED_COSINE**2) * noise
-    return (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
+    out: F32 = (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
+    return out
 
 
 def rss_bytes() -> int:
@@ -190,11 +191,12 @@ class FaissHnsw:
         del self._ix
 
 
-def backends() -> list[Backend]:
-    """Every backend, the exact reference first."""
-    return [NumpyExact(), UsearchPlugin("usearch-plugin-default", {}),
-            UsearchPlugin("usearch-plugin-tuned", dict(TUNED_USEARCH)), FaissFlat(),
-            FaissHnsw()]
+def backends(tuned: bool = True) -> list[Backend]:
+    """Every backend, the exact reference first (``tuned``: with the tuned plugin)."""
+    plugins: list[Backend] = [UsearchPlugin("usearch-plugin-default", {})]
+    if tuned:
+        plugins.append(UsearchPlugin("usearch-plugin-tuned", dict(TUNED_USEARCH)))
+    return [NumpyExact(), *plugins, FaissFlat(), FaissHnsw()]
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,7 +213,7 @@ def _pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def run_case(case: SearchCase, seed: int = 0,
+def run_case(case: SearchCase, seed: int = 0, tuned: bool = True,
              say: Callable[[str], None] = lambda _: None) -> dict[str, Any]:
     """Build every backend over ``case.size`` templates and time the same queries."""
     rng = np.random.default_rng([seed, case.size])
@@ -222,7 +224,7 @@ def run_case(case: SearchCase, seed: int = 0,
     truth = np.argmax(queries @ data.T, axis=1)
     built: list[Backend] = []
     rows: dict[str, dict[str, Any]] = {}
-    for backend in backends():
+    for backend in backends(tuned):
         gc.collect()
         before = rss_bytes()
         start = time.perf_counter()
@@ -274,13 +276,13 @@ def run_case(case: SearchCase, seed: int = 0,
             "backends": rows}
 
 
-def run_search(sizes: list[int], mated: int, non_mated: int,
+def run_search(sizes: list[int], mated: int, non_mated: int, tuned: bool = True,
                say: Callable[[str], None] = lambda _: None) -> list[dict[str, Any]]:
     """Every size in turn (each in this process, indexes freed in between)."""
     out = []
     for size in sizes:
         say(f"1:N search over {size} templates …")
-        out.append(run_case(SearchCase(size, mated, non_mated), say=say))
+        out.append(run_case(SearchCase(size, mated, non_mated), tuned=tuned, say=say))
     return out
 
 
@@ -317,14 +319,17 @@ def sweep(size: int, queries: int, connectivities: tuple[int, ...] = (16, 32),
         index.add(np.arange(size, dtype=np.uint64), data, threads=0)
         build = time.perf_counter() - start
         say(f"  sweep: USearch graph M={m} over {size} built in {build:.0f} s")
+        def usearch_top1(x: F32, ix: Any = index) -> int:
+            return int(ix.search(x, 1, threads=1).keys[0])
+
         for ef in efs:
-            index.expansion_search = ef
+            index.expansion_search = ef  # type: ignore[misc]  # settable at run time
             exact_ms, _ = timed(numpy_top1)
-            ms, recall = timed(lambda x, ix=index: int(ix.search(x, 1, threads=1).keys[0]))
+            ms, recall = timed(usearch_top1)
             rows.append({"library": "usearch", "M": m, "ef": ef, "build_s": build,
                          "p50_ms": ms, "recall1_mated": recall, "numpy_p50_ms": exact_ms,
                          "speedup_vs_numpy": exact_ms / ms})
-        index.reset()
+        index.reset()  # type: ignore[no-untyped-call]
     for m in connectivities:
         fx = faiss.IndexHNSWFlat(DIM, m, faiss.METRIC_INNER_PRODUCT)
         fx.hnsw.efConstruction = 128
@@ -332,10 +337,13 @@ def sweep(size: int, queries: int, connectivities: tuple[int, ...] = (16, 32),
         fx.add(data)
         build = time.perf_counter() - start
         say(f"  sweep: FAISS HNSW M={m} over {size} built in {build:.0f} s")
+        def faiss_top1(x: F32, ix: Any = fx) -> int:
+            return int(ix.search(x[None, :], 1)[1][0, 0])
+
         for ef in efs:
             fx.hnsw.efSearch = ef
             exact_ms, _ = timed(numpy_top1)
-            ms, recall = timed(lambda x, ix=fx: int(ix.search(x[None, :], 1)[1][0, 0]))
+            ms, recall = timed(faiss_top1)
             rows.append({"library": "faiss", "M": m, "ef": ef, "build_s": build,
                          "p50_ms": ms, "recall1_mated": recall, "numpy_p50_ms": exact_ms,
                          "speedup_vs_numpy": exact_ms / ms})
@@ -348,11 +356,14 @@ def sweep(size: int, queries: int, connectivities: tuple[int, ...] = (16, 32),
 ONE_THREAD_ENV = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 
-def run_in_subprocess(what: str, sizes: list[int], queries: int, out: Path) -> Any:
+def run_in_subprocess(what: str, sizes: list[int], queries: int, out: Path,
+                      tuned: bool = True) -> Any:
     """Run ``search`` or ``sweep`` in a fresh process with :data:`ONE_THREAD_ENV` (thread
     pools are sized when a library loads); progress goes to this process's stderr."""
     cmd = [sys.executable, "-m", "benchmarks.search", what, "--sizes",
            ",".join(map(str, sizes)), "--queries", str(queries), "--json", str(out)]
+    if not tuned:
+        cmd.append("--no-tuned")
     subprocess.run(cmd, check=True, env={**os.environ, **ONE_THREAD_ENV},
                    cwd=Path(__file__).resolve().parent.parent)
     return json.loads(out.read_text(encoding="utf-8"))
@@ -365,6 +376,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", required=True)
     parser.add_argument("--queries", type=int, default=400)
     parser.add_argument("--json", type=Path, required=True)
+    parser.add_argument("--no-tuned", action="store_true", help="leave out the tuned plugin")
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",")]
 
@@ -372,7 +384,8 @@ def main(argv: list[str] | None = None) -> int:
         print(message, file=sys.stderr, flush=True)
 
     half = args.queries // 2
-    result: Any = (run_search(sizes, half, half, say=say) if args.what == "search"
+    result: Any = (run_search(sizes, half, half, tuned=not args.no_tuned, say=say)
+                   if args.what == "search"
                    else sweep(sizes[0], args.queries, say=say))
     args.json.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     return 0

@@ -246,8 +246,8 @@ def _pcts(values: list[float]) -> dict[str, float] | None:
     if not values:
         return None
     ordered = sorted(values)
-    pick = lambda q: ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]  # noqa: E731
-    return {"p50_ms": 1000 * statistics.median(ordered), "p95_ms": 1000 * pick(0.95),
+    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+    return {"p50_ms": 1000 * statistics.median(ordered), "p95_ms": 1000 * p95,
             "max_ms": 1000 * ordered[-1], "n": len(ordered)}
 
 
@@ -323,7 +323,10 @@ async def measure_ingest(client: Any, base: str, setup: Setup,
     start = time.perf_counter()
     await asyncio.gather(*(poster() for _ in range(plan.ingest_concurrency)))
     elapsed = time.perf_counter() - start
-    await asyncio.sleep(0.5)
+    # Give the feed up to 5 s to catch up with what was acknowledged.
+    settle = time.monotonic() + 5
+    while time.monotonic() < settle and not ids <= feed.arrivals.keys():
+        await asyncio.sleep(0.05)
     feed.task.cancel()
     await asyncio.gather(feed.task, return_exceptions=True)
     return {"alerts": len(times), "errors": errors, "seconds": elapsed,
