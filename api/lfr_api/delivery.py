@@ -59,6 +59,9 @@ class AlertDelivery:
         self._loop_thread: int | None = None
         self._executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="lfr-delivery")
         self.failures = 0
+        #: Held from before an event is written until it is handed to the channel, so this
+        #: process publishes feed messages in cursor order (see :meth:`in_cursor_order`).
+        self._order = threading.Lock()
 
     def add_publisher(self, publisher: AlertPublisher) -> None:
         """Add a publisher (e.g. the FCM sink)."""
@@ -68,6 +71,15 @@ class AlertDelivery:
         """Remember the app's event loop (called at start-up, on the loop)."""
         self._loop = asyncio.get_running_loop()
         self._loop_thread = threading.get_ident()
+
+    def in_cursor_order(self) -> threading.Lock:
+        """Hold this around "commit the event, then :meth:`deliver` it". Two requests that
+        committed events 11 and 12 could otherwise publish 12 first; a feed that has sent
+        12 and then gets 11 cannot tell it from a replay, and an officer who reconnects
+        with ``?after=12`` would never see 11. Alerts are rare events, so serialising
+        their writes in one process costs nothing that matters (SQLite serialises them
+        anyway)."""
+        return self._order
 
     def deliver(self, message: dict[str, Any]) -> None:
         """Deliver a committed message; callable from the loop or from any thread."""

@@ -154,24 +154,26 @@ class DeploymentAlertsController(Controller):
         except ServiceError as exc:
             await socket.close(code=4000 + exc.status, reason=exc.detail[:120])
             return
-        last = after if after is not None else -1
         # Subscribe and read the backlog before accepting: once the client is connected,
         # nothing committed after that moment can be missed.
         async with channels.start_subscription([feed_channel(deployment_id)]) as subscriber:
-            backlog = await anyio.to_thread.run_sync(service.feed_backlog, ctx,
-                                                     deployment_id, after)
+            backlog, covered = await anyio.to_thread.run_sync(service.feed_start, ctx,
+                                                              deployment_id, after)
             await socket.accept(headers={CONTRACT_HEADER: CONTRACT_VERSION})
             for message in backlog:
                 await socket.send_json(envelope(message))
-            if backlog:
-                last = max(last, max(int(m["cursor"]) for m in backlog))
+            # A live message is a repeat only if the backlog already carried it: the client
+            # had everything up to ``after``, a pending snapshot reflects every event up to
+            # its cursor, and the backlog's own events are listed. Anything else is sent,
+            # even when its cursor is below one already sent (another replica, or a
+            # publisher that was slower than the next one, must not lose an alert).
+            sent = {int(m["cursor"]) for m in backlog}
 
             async def forward(raw: bytes) -> None:
-                nonlocal last
                 message = json.loads(raw)
-                if int(message["cursor"]) <= last:
+                cursor = int(message["cursor"])
+                if cursor <= covered or cursor in sent:
                     return
-                last = int(message["cursor"])
                 await socket.send_json(envelope(message))
 
             async with subscriber.run_in_background(forward):

@@ -113,19 +113,20 @@ def _existing(session: Session, deployment_id: str, key: str) -> Alert | None:
 def record_alert(ctx: AppContext, new: NewAlert) -> tuple[AlertOut, bool]:
     """Persist an alert and its outbox event, then deliver it. The same idempotency key
     gives back the alert already stored (``created`` is False) and delivers nothing."""
-    try:
-        with ctx.db.session() as session:
-            found = _existing(session, new.deployment_id, new.idempotency_key)
-            if found is not None:
+    with ctx.delivery.in_cursor_order():
+        try:
+            with ctx.db.session() as session:
+                found = _existing(session, new.deployment_id, new.idempotency_key)
+                if found is not None:
+                    return alert_view(session, found), False
+                message, alert = _insert(session, new)
+        except sa.exc.IntegrityError:
+            with ctx.db.session() as session:
+                found = _existing(session, new.deployment_id, new.idempotency_key)
+                if found is None:
+                    raise
                 return alert_view(session, found), False
-            message, alert = _insert(session, new)
-    except sa.exc.IntegrityError:
-        with ctx.db.session() as session:
-            found = _existing(session, new.deployment_id, new.idempotency_key)
-            if found is None:
-                raise
-            return alert_view(session, found), False
-    ctx.delivery.deliver(message)
+        ctx.delivery.deliver(message)
     if not new.notify_host:
         return AlertOut.model_validate(message["alert"]), True
     ctx.host.alert_raised(core.Alert(
@@ -188,13 +189,36 @@ def _same(decision: Decision, data: DecisionIn) -> bool:
 def decide(ctx: AppContext, who: Principal, alert_id: str, data: DecisionIn,
            amendment: AmendmentIn | None = None) -> AlertOut:
     """Record a decision (idempotent) or a supervisor's amendment; tell every watcher."""
+    with ctx.delivery.in_cursor_order():
+        outcome = _decide(ctx, who, alert_id, data, amendment)
+        if outcome.message is None or outcome.decision is None:
+            return outcome.view
+        ctx.delivery.deliver(outcome.message)
+    decision = outcome.decision
+    ctx.host.decision_recorded(DecisionRecorded(
+        alert_id=alert_id, deployment_id=outcome.view.deployment_id,
+        decision=decision.decision, outcome=decision.outcome, decided_by=decision.decided_by,
+        decided_at=decision.decided_at, amended=decision.amended, reason=decision.reason))
+    return outcome.view
+
+
+@dataclass(frozen=True)
+class _DecisionOutcome:
+    view: AlertOut
+    message: dict[str, Any] | None = None  # None: the request repeated what was recorded
+    decision: Decision | None = None
+
+
+def _decide(ctx: AppContext, who: Principal, alert_id: str, data: DecisionIn,
+            amendment: AmendmentIn | None) -> _DecisionOutcome:
+    """The decision's own transaction; delivering it is the caller's job."""
     with ctx.db.session() as session:
         alert = visible_alert(session, who, alert_id)
         current = current_decision(session, alert_id)
         if amendment is None:
             if current is not None:
                 if _same(current, data):
-                    return alert_view(session, alert)
+                    return _DecisionOutcome(alert_view(session, alert))
                 raise Conflict(
                     f"alert {alert_id} already has a different decision "
                     f"({current.decision}, {current.outcome}) by {current.decided_by}; "
@@ -204,7 +228,7 @@ def decide(ctx: AppContext, who: Principal, alert_id: str, data: DecisionIn,
             if current is None:
                 raise Conflict(f"alert {alert_id} has no decision to amend")
             if current.amended and _same(current, data) and current.reason == amendment.reason:
-                return alert_view(session, alert)
+                return _DecisionOutcome(alert_view(session, alert))
             current.current = False
             session.add(current)
             session.flush()
@@ -221,17 +245,27 @@ def decide(ctx: AppContext, who: Principal, alert_id: str, data: DecisionIn,
                      details={"decision": decision.decision, "outcome": decision.outcome,
                               "reason": decision.reason})
         message = _event(session, alert, "alert.updated")
-    ctx.delivery.deliver(message)
-    ctx.host.decision_recorded(DecisionRecorded(
-        alert_id=alert_id, deployment_id=alert.deployment_id, decision=decision.decision,
-        outcome=decision.outcome, decided_by=decision.decided_by,
-        decided_at=decision.decided_at, amended=decision.amended, reason=decision.reason))
-    return AlertOut.model_validate(message["alert"])
+        return _DecisionOutcome(AlertOut.model_validate(message["alert"]), message, decision)
 
 
-def feed_backlog(ctx: AppContext, deployment_id: str, after: int | None) -> list[dict[str, Any]]:
+def feed_start(ctx: AppContext, deployment_id: str,
+               after: int | None) -> tuple[list[dict[str, Any]], int]:
+    """What a connecting officer gets first, and the cursor up to which it covers every
+    event: with ``after``, the events since; without, the pending snapshot, which
+    reflects every event up to the latest one."""
+    if after is not None:
+        return feed_backlog(ctx, deployment_id, after), after
+    with ctx.db.session() as session:
+        latest = session.exec(select(sa.func.max(AlertEvent.id))
+                              .where(AlertEvent.deployment_id == deployment_id)).one()
+    return feed_backlog(ctx, deployment_id, None, upto=latest or 0), latest or 0
+
+
+def feed_backlog(ctx: AppContext, deployment_id: str, after: int | None,
+                 upto: int | None = None) -> list[dict[str, Any]]:
     """Messages an officer missed: every event after ``after``; without a cursor, the
-    deployment's pending alerts as they are now (cursor = the latest event)."""
+    deployment's pending alerts as they are now (cursor = ``upto``, else the latest
+    event)."""
     with ctx.db.session() as session:
         if after is not None:
             events = session.exec(select(AlertEvent)
@@ -241,8 +275,9 @@ def feed_backlog(ctx: AppContext, deployment_id: str, after: int | None) -> list
                                          col(AlertEvent.kind).startswith("alert."))
                                   .order_by(col(AlertEvent.id))).all()
             return [{"type": e.kind, "cursor": e.id, "alert": e.payload} for e in events]
-        latest = session.exec(select(sa.func.max(AlertEvent.id))
-                              .where(AlertEvent.deployment_id == deployment_id)).one()
+        latest = upto if upto is not None else session.exec(
+            select(sa.func.max(AlertEvent.id))
+            .where(AlertEvent.deployment_id == deployment_id)).one()
         pending = session.exec(select(Alert).where(Alert.deployment_id == deployment_id,
                                                    Alert.state == PENDING)
                                .order_by(col(Alert.received_at))).all()
