@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 #: Watchlists with fewer templates than this are searched exactly (brute force); measured
 #: with ``benchmarks/crossover.py`` on a 2-core machine, see the README.
-DEFAULT_EXACT_BELOW = 50_000
+DEFAULT_EXACT_BELOW = 150_000
 
 
 class UsearchOptions(BaseModel):
@@ -23,13 +23,13 @@ class UsearchOptions(BaseModel):
         "use the HNSW graph from this many templates on (0: always HNSW).",
     )
     connectivity: int = Field(
-        default=16, ge=2, le=256, description="HNSW edges per node (the paper's M)."
+        default=32, ge=2, le=256, description="HNSW edges per node (the paper's M)."
     )
     expansion_add: int = Field(
         default=128, ge=1, le=4096, description="HNSW search depth when inserting."
     )
     expansion_search: int = Field(
-        default=256, ge=1, le=4096, description="HNSW search depth when querying (ef)."
+        default=128, ge=1, le=4096, description="HNSW search depth when querying (ef)."
     )
     dtype: Literal["f32", "f16"] = Field(
         default="f32",
