@@ -111,3 +111,9 @@ def sample(data: bytes, length: int = 48) -> bytes:
     """A slice from the middle of ``data`` (long enough never to match by chance)."""
     start = max(0, len(data) // 2 - length // 2)
     return data[start:start + length]
+
+
+def sweep(api: Api) -> Any:
+    """Run the service's retention sweep now (at its clock's time); the sweep report."""
+    assert api.ctx.retention is not None
+    return api.ctx.retention.sweep()

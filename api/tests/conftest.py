@@ -9,9 +9,11 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from lfr_api.testing import PG_URL, Api, build_api, pg_schema_url
+from lfr_api.testing import PG_URL, Api, build_api, now, pg_schema_url
+from lfr_api.testing_data import Clock
 
 from lfr_framework.plugins import PluginHost
+from lfr_framework.retention import utc_now
 
 BACKENDS = [
     "sqlite",
@@ -72,3 +74,14 @@ def api(plugin_host: PluginHost, database_url: str) -> Iterator[Api]:
 def photo_bytes(real_photos: dict[str, Path]) -> dict[str, bytes]:
     """The real test photos as bytes."""
     return {name: path.read_bytes() for name, path in real_photos.items()}
+
+
+@pytest.fixture
+def clock(api: Api) -> Iterator[Clock]:
+    """The retention service's clock, moved by the test; real time again afterwards."""
+    c = Clock(now())
+    service = api.ctx.retention
+    assert service is not None
+    service.clock = c
+    yield c
+    service.clock = utc_now

@@ -29,8 +29,6 @@ from lfr_api.testing_data import (
     sample,
 )
 
-from lfr_framework.retention import utc_now
-
 MEDIA = AlertMedia.__table__  # type: ignore[attr-defined]
 IMAGES = WatchlistImage.__table__  # type: ignore[attr-defined]
 
@@ -50,15 +48,6 @@ def folder(database_url: str, tmp_path: Path) -> Iterator[Path]:
     root.removeHandler(handler)
     root.setLevel(old_level)
     handler.close()
-
-
-@pytest.fixture
-def clock(api: Api) -> Iterator[Clock]:
-    c = Clock(now())
-    assert api.ctx.retention is not None
-    api.ctx.retention.clock = c
-    yield c
-    api.ctx.retention.clock = utc_now
 
 
 def _ciphertexts(api: Api, alert_id: str) -> list[bytes]:

@@ -6,7 +6,6 @@ shown in the deployment, the public notice and the post-deployment report."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -16,31 +15,21 @@ from lfr_api.db.models import AUDIT_TABLES, RETENTION_TABLES, AlertMedia, Watchl
 from lfr_api.retention.periods import deployment_policy, effective_periods
 from lfr_api.security.roles import Role
 from lfr_api.testing import Api, authorisation, now
-from lfr_api.testing_data import Clock, LiveDeployment, crop_of, ingest_alert, live_deployment
+from lfr_api.testing_data import (
+    Clock,
+    LiveDeployment,
+    crop_of,
+    ingest_alert,
+    live_deployment,
+    sweep,
+)
 from lfr_retention_default import DefaultRetentionOptions, DefaultRetentionPolicy
 
 from lfr_framework.errors import ConfigurationError
-from lfr_framework.retention import utc_now
 
 LOG = RETENTION_TABLES.deletion_log
 TRAIL = AUDIT_TABLES.log
 SHORT = {"alert_biometrics_days": 7, "watchlist_hours_after_end": 2}
-
-
-@pytest.fixture
-def clock(api: Api) -> Iterator[Clock]:
-    """The retention service's clock, moved by the test; real time again afterwards."""
-    c = Clock(now())
-    service = api.ctx.retention
-    assert service is not None
-    service.clock = c
-    yield c
-    service.clock = utc_now
-
-
-def _sweep(api: Api) -> Any:
-    assert api.ctx.retention is not None
-    return api.ctx.retention.sweep()
 
 
 def _crop_kept(api: Api, alert_id: str) -> bool:
@@ -105,10 +94,10 @@ def test_the_sweep_applies_a_deployments_shorter_periods_to_it_only(
 
     # The watchlist: 2 hours after the authorised end for one, 24 for the other.
     clock.at = end + timedelta(hours=1, minutes=59)
-    _sweep(api)
+    sweep(api)
     assert _image_kept(api, short.image_id) and _image_kept(api, default.image_id)
     clock.at = end + timedelta(hours=2, seconds=1)
-    report = _sweep(api)
+    report = sweep(api)
     assert short.id in api.ctx.retention.deployment_policies()  # type: ignore[union-attr]
     assert not _image_kept(api, short.image_id) and _image_kept(api, default.image_id)
     assert _rules(api, short.image_id) == [
@@ -121,19 +110,19 @@ def test_the_sweep_applies_a_deployments_shorter_periods_to_it_only(
 
     # Alert biometrics: 7 days for one, 31 for the other.
     clock.at = t0 + timedelta(days=6, hours=23)
-    _sweep(api)
+    sweep(api)
     assert _crop_kept(api, a_short) and _crop_kept(api, a_default)
     assert not _image_kept(api, default.image_id)  # 24 h after the end: gone by now
     clock.at = t0 + timedelta(days=7, seconds=1)
-    _sweep(api)
+    sweep(api)
     assert not _crop_kept(api, a_short) and _crop_kept(api, a_default)
     assert _rules(api, f"{a_short}/probe_crop") == [
         ("alert_biometrics", "default+shortened:alert_biometrics")]
     clock.at = t0 + timedelta(days=30, hours=23)
-    _sweep(api)
+    sweep(api)
     assert _crop_kept(api, a_default)
     clock.at = t0 + timedelta(days=31, seconds=1)
-    _sweep(api)
+    sweep(api)
     assert not _crop_kept(api, a_default)
     assert _rules(api, f"{a_default}/probe_crop") == [
         ("alert_biometrics", "default:alert_biometrics_31_days")]

@@ -9,7 +9,6 @@ import csv
 import io
 import json
 import time
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -30,29 +29,14 @@ from lfr_api.testing_data import (
     in_process_alert,
     ingest_alert,
     live_deployment,
+    sweep,
 )
 
 from lfr_framework.plugins import PluginHost
-from lfr_framework.retention import DeletionEntry, RetentionError, RetentionItem, utc_now
+from lfr_framework.retention import DeletionEntry, RetentionError, RetentionItem
 
 LOG = RETENTION_TABLES.deletion_log
 CLI_ENV = {"LFR_PLUGINS": "retention_default,compliance"}
-
-
-@pytest.fixture
-def clock(api: Api) -> Iterator[Clock]:
-    """The retention service's clock, moved by the test; real time again afterwards."""
-    c = Clock(now())
-    service = api.ctx.retention
-    assert service is not None
-    service.clock = c
-    yield c
-    service.clock = utc_now
-
-
-def _sweep(api: Api) -> Any:
-    assert api.ctx.retention is not None
-    return api.ctx.retention.sweep()
 
 
 def _log_ids(api: Api, item_ids: set[str]) -> list[str]:
@@ -109,12 +93,12 @@ def test_alert_biometrics_go_after_31_days_unless_held_and_the_facts_stay(
     ours = {f"{a}/{p}" for a in (a1, a2, a3) for p in ("probe_crop", "probe_template")}
 
     clock.at = t0 + timedelta(days=30, hours=23)
-    _sweep(api)
+    sweep(api)
     assert (_parts(api, a1), _parts(api, a2), _parts(api, a3)) == (
         (True, False), (True, True), (True, False))
 
     clock.at = t0 + timedelta(days=31, seconds=1)
-    report = _sweep(api)
+    report = sweep(api)
     assert (_parts(api, a1), _parts(api, a2), _parts(api, a3)) == (
         (False, False), (False, False), (True, False))
     assert f"{a3}/probe_crop" in [v.item.item_id for v in report.held]
@@ -132,14 +116,14 @@ def test_alert_biometrics_go_after_31_days_unless_held_and_the_facts_stay(
     _problem(api.client.post(f"/holds/{held.json()['id']}/release",
                              headers=h[Role.compliance]), 409)
     assert _parts(api, a3) == (True, False)  # released, not yet swept
-    _sweep(api)
+    sweep(api)
     assert _parts(api, a3) == (False, False)
 
     deleted = {f"{a1}/probe_crop", f"{a2}/probe_crop", f"{a2}/probe_template",
                f"{a3}/probe_crop"}
     assert _log_ids(api, ours) == sorted(deleted)  # each deletion logged exactly once
     assert _compliance_ids(api, ours) == sorted(deleted)
-    _sweep(api)
+    sweep(api)
     assert _log_ids(api, ours) == sorted(deleted)  # a second sweep logs nothing again
 
     exported = api.client.get("/compliance/logs/deletions?format=csv",
@@ -164,7 +148,7 @@ def test_holds_refuse_unknown_deleted_and_bad_items(
     assert "no biometric data" in _problem(_hold(api, "alert_biometrics", bare), 404)["detail"]
     old = ingest_alert(api, live, crop=crop_of(photo_bytes["biden"]))
     clock.at = now() + timedelta(days=32)
-    _sweep(api)
+    sweep(api)
     assert "already deleted" in _problem(_hold(api, "alert_biometrics", old), 409)["detail"]
     bad = api.client.post("/holds", headers=api.headers[Role.compliance], json={
         "hold_type": "because", "item_kind": "alert_biometrics", "item_id": old,
@@ -191,10 +175,10 @@ def test_the_watchlist_goes_24_hours_after_the_authorised_end_if_nobody_closes_i
     assert matcher is not None and len(matcher) == 1
     ours = {live.image_id}
     clock.at = end + timedelta(hours=23, minutes=59)
-    _sweep(api)
+    sweep(api)
     assert _log_ids(api, ours) == []
     clock.at = end + timedelta(hours=24)
-    _sweep(api)
+    sweep(api)
     assert _log_ids(api, ours) == [live.image_id, live.image_id]  # image and template
     with api.ctx.db.engine.connect() as conn:
         t = WatchlistImage.__table__  # type: ignore[attr-defined]
@@ -229,7 +213,7 @@ def test_closing_destroys_the_watchlist_except_what_is_held(
     assert api.client.get(f"/watchlist-images/{held_image}",
                           headers=api.headers[Role.admin]).status_code == 200
     api.client.post(f"/holds/{hold.json()['id']}/release", headers=api.headers[Role.compliance])
-    _sweep(api)
+    sweep(api)
     assert _log_ids(api, {held_image}) == [held_image, held_image]
 
 
