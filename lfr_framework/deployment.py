@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from lfr_framework.config import DeploymentConfig
 from lfr_framework.enrolment import enrol_directory
+from lfr_framework.errors import ModelNotAvailableError
 from lfr_framework.interfaces import CameraSource, Detector, Matcher, Recogniser
 from lfr_framework.models.store import ModelStore
 from lfr_framework.pipeline.faults import ComponentRef
@@ -111,3 +112,20 @@ def build_deployment(
     )
     pipeline = Pipeline(settings, components, cameras, sinks, on_alert=raised)
     return BuiltDeployment(config, pipeline, components, len(entries))
+
+
+def build_with_models(
+    config: DeploymentConfig, host: PluginHost, store: ModelStore,
+    on_alert: Callable[[Alert], None], announce: Callable[[str], None],
+) -> BuiltDeployment:
+    """Build the deployment, fetching any model it needs into the store first."""
+    fetched: set[str] = set()
+    while True:
+        try:
+            return build_deployment(config, host, store, on_alert=on_alert)
+        except ModelNotAvailableError as exc:
+            if not exc.model_id or exc.model_id in fetched:
+                raise
+            announce(f"fetching model {exc.model_id} into {store.root} …")
+            store.fetch(exc.model_id)
+            fetched.add(exc.model_id)

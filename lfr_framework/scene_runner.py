@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from lfr_framework.config import DeploymentConfig, parse_config
-from lfr_framework.demo.runner import build_with_models
+from lfr_framework.deployment import build_with_models
 from lfr_framework.errors import ConfigurationError
 from lfr_framework.models.store import ModelStore
 from lfr_framework.plugins import PluginHost

@@ -10,8 +10,7 @@ from pathlib import Path
 
 from lfr_framework.config import DeploymentConfig, parse_config
 from lfr_framework.demo.scenario import ENTRY_IDENTITY, WATCHLIST, demo_scene
-from lfr_framework.deployment import BuiltDeployment, build_deployment
-from lfr_framework.errors import ModelNotAvailableError
+from lfr_framework.deployment import build_with_models
 from lfr_framework.models.store import ModelStore
 from lfr_framework.plugins import PluginHost
 from lfr_framework.sample_photos import fetch_photos
@@ -61,23 +60,6 @@ def demo_config(
         # A file, not a live camera: process every frame instead of dropping under load.
         "pipeline": {"realtime": False},
     }, "demo")
-
-
-def build_with_models(
-    config: DeploymentConfig, host: PluginHost, store: ModelStore,
-    on_alert: Callable[[Alert], None], announce: Callable[[str], None],
-) -> BuiltDeployment:
-    """Build the deployment, fetching any model it needs into the store first."""
-    fetched: set[str] = set()
-    while True:
-        try:
-            return build_deployment(config, host, store, on_alert=on_alert)
-        except ModelNotAvailableError as exc:
-            if not exc.model_id or exc.model_id in fetched:
-                raise
-            announce(f"fetching model {exc.model_id} into {store.root} …")
-            store.fetch(exc.model_id)
-            fetched.add(exc.model_id)
 
 
 def run_demo(
