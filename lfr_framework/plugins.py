@@ -37,6 +37,9 @@ from lfr_framework.types import Alert
 log = logging.getLogger(__name__)
 
 ENTRY_POINT_GROUP = "lfr"
+#: The notification hooks, in the order ``lfr plugins list`` shows them.
+EVENT_HOOKS = ("alert_raised", "decision_recorded", "biometric_data_deleted", "hold_changed",
+               "deployment_state_changed")
 
 
 def _split_env(name: str) -> set[str] | None:
@@ -54,6 +57,8 @@ class PluginInfo:
     distribution: str
     version: str
     registers: dict[str, list[str]] = field(default_factory=dict)
+    #: The event hooks the plugin implements (``alert_raised``, ``decision_recorded``, …).
+    listens: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,6 +233,7 @@ class PluginHost:
             self.model_specs.append(spec)
             self._model_owner[spec.model_id] = name
             info.registers.setdefault("models", []).append(spec.model_id)
+        info.listens = [hook for hook in EVENT_HOOKS if _hookimpl(plugin, hook) is not None]
         return info
 
     @staticmethod

@@ -608,6 +608,28 @@ def test_event_hooks_reach_every_listening_plugin(host: PluginHost) -> None:
     ]
     for listener in listeners:
         assert listener.seen == expected
+    described = {info.name: info.listens for info in host.describe()}
+    assert described["listener-0"] == [name for name, _ in expected]
+    assert described["deaf"] == []
+
+
+def test_a_listener_that_raises_does_not_keep_the_event_from_the_others(
+    host: PluginHost, caplog: pytest.LogCaptureFixture
+) -> None:
+    class Broken:
+        @hookimpl
+        def alert_raised(self, alert: Alert) -> None:
+            raise RuntimeError("integration down")
+
+    after = Listener()
+    host.register_plugin(after, name="after")
+    host.register_plugin(Broken(), name="broken")  # pluggy calls the last registered first
+    alert = make_alert()
+    with caplog.at_level(logging.ERROR, logger="lfr_framework.plugins"):
+        host.alert_raised(alert)
+    assert after.seen == [("alert_raised", alert)]
+    assert any("'broken'" in r.getMessage() and "integration down" in r.getMessage()
+               for r in caplog.records)
 
 
 def test_events_with_no_listener_are_fine(host: PluginHost) -> None:

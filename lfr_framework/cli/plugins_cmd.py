@@ -23,7 +23,7 @@ def list_plugins(as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps([
             {"name": i.name, "distribution": i.distribution, "version": i.version,
-             "registers": i.registers} for i in infos
+             "registers": i.registers, "listens": i.listens} for i in infos
         ] + [
             {"name": f.name, "distribution": f.distribution, "error": f.message}
             for f in host.failures
@@ -35,3 +35,5 @@ def list_plugins(as_json: bool) -> None:
         click.echo(f"{info.name}  ({info.distribution} {info.version})")
         for kind, names in sorted(info.registers.items()):
             click.echo(f"    {kind}: {', '.join(names)}")
+        if info.listens:
+            click.echo(f"    listens to: {', '.join(info.listens)}")
