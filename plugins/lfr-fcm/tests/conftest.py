@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
+from collections.abc import Iterator
 from pathlib import Path
 
-import numpy as np
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from lfr_fcm import plugin
 from lfr_fcm.testing import FakeFcm, write_service_account
 
 from lfr_framework.plugins import PluginHost
-from lfr_framework.types import Alert, new_alert_id
 
 
 @pytest.fixture(scope="session")
@@ -42,33 +39,3 @@ def host() -> PluginHost:
     host = PluginHost(load_entry_points=False)
     host.register_plugin(plugin, name="fcm")
     return host
-
-
-@pytest.fixture
-def make_alert() -> Callable[..., Alert]:
-    """``make_alert(**changes)``: an alert carrying a probe crop and template, as raised."""
-    seen = datetime(2024, 5, 1, 9, 30, 0, 250000, tzinfo=UTC)
-    rng = np.random.default_rng(7)
-
-    def make(**changes: object) -> Alert:
-        template = rng.standard_normal((1, 512)).astype(np.float32)
-        template /= np.linalg.norm(template)
-        fields: dict[str, object] = {
-            "alert_id": new_alert_id(),
-            "deployment_id": "dep-2024-05-01",
-            "camera_id": "entrance",
-            "track_id": 1,
-            "entry_id": "wl-0042",
-            "score": 0.71234,
-            "threshold": 0.6,
-            "model_id": "arcface-r100",
-            "raised_at": seen + timedelta(seconds=2),
-            "frame_timestamp": seen + timedelta(seconds=1),
-            "first_seen_at": seen,
-            "probe_crop": rng.integers(0, 255, (112, 112, 3), dtype=np.uint8),
-            "probe_template": template,
-        }
-        fields.update(changes)
-        return Alert(**fields)  # type: ignore[arg-type]
-
-    return make
