@@ -38,6 +38,28 @@ def test_upgrade_matches_models_and_downgrade_empties(database_url: str) -> None
 
 
 
+OLD_ROWS_AT = "2025-01-01 00:00:00"
+
+
+def _insert_user_deployment_and_entry(conn: sa.Connection) -> None:
+    """Rows as an 0001/0002 schema holds them, written with raw SQL (the models are newer):
+    user ``u1``, draft deployment ``d1`` and watchlist entry ``e1``."""
+    now = OLD_ROWS_AT
+    conn.execute(sa.text(
+        "INSERT INTO users (id, username, display_name, role, password_hash, active, "
+        f"created_at) VALUES ('u1', 'admin', '', 'admin', 'x', true, '{now}')"))
+    conn.execute(sa.text(
+        "INSERT INTO deployments (id, name, state, location, purpose, legal_basis, "
+        "necessity, proportionality, watchlist_criteria, community_impact_ref, "
+        "detector, detector_options, recogniser, recogniser_options, matcher, "
+        f"matcher_options, created_by, created_at) VALUES ('d1', 'old', 'draft', '', "
+        f"'', '', '', '', '', '', 'm', '{{}}', 'a', '{{}}', 'u', '{{}}', 'u1', '{now}')"))
+    conn.execute(sa.text(
+        "INSERT INTO watchlist_entries (id, deployment_id, reference, category, reason, "
+        "image_source, lawfully_held, added_by, added_at, model_id) VALUES ('e1', "
+        f"'d1', 'R', 'c', '', 's', true, 'a', '{now}', 'm')"))
+
+
 def test_0002_keeps_rows_stored_before_encryption_until_rotate_encrypts_them(
         database_url: str) -> None:
     """A database from 0001 holds plaintext: after the upgrade it is refused on reading,
@@ -45,21 +67,9 @@ def test_0002_keeps_rows_stored_before_encryption_until_rotate_encrypts_them(
     engine = make_engine(database_url)
     try:
         upgrade(engine, "0001")
-        now = "2025-01-01 00:00:00"
+        now = OLD_ROWS_AT
         with engine.begin() as conn:
-            conn.execute(sa.text(
-                "INSERT INTO users (id, username, display_name, role, password_hash, active, "
-                f"created_at) VALUES ('u1', 'admin', '', 'admin', 'x', true, '{now}')"))
-            conn.execute(sa.text(
-                "INSERT INTO deployments (id, name, state, location, purpose, legal_basis, "
-                "necessity, proportionality, watchlist_criteria, community_impact_ref, "
-                "detector, detector_options, recogniser, recogniser_options, matcher, "
-                f"matcher_options, created_by, created_at) VALUES ('d1', 'old', 'draft', '', "
-                f"'', '', '', '', '', '', 'm', '{{}}', 'a', '{{}}', 'u', '{{}}', 'u1', '{now}')"))
-            conn.execute(sa.text(
-                "INSERT INTO watchlist_entries (id, deployment_id, reference, category, reason, "
-                "image_source, lawfully_held, added_by, added_at, model_id) VALUES ('e1', "
-                f"'d1', 'R', 'c', '', 's', true, 'a', '{now}', 'm')"))
+            _insert_user_deployment_and_entry(conn)
             conn.execute(sa.text(
                 "INSERT INTO watchlist_images (id, entry_id, position, filename, "
                 "content_type, data, template, dimension) VALUES ('i1', 'e1', 0, 'f', "
@@ -96,23 +106,10 @@ def test_0003_gives_existing_deployments_no_periods_and_keeps_their_rows(
     """Adding and dropping ``deployments.retention_periods`` never copies the table (which
     on SQLite would cascade to its children): the watchlist rows survive both ways."""
     engine = make_engine(database_url)
-    now = "2025-01-01 00:00:00"
     try:
         upgrade(engine, "0002")
         with engine.begin() as conn:
-            conn.execute(sa.text(
-                "INSERT INTO users (id, username, display_name, role, password_hash, active, "
-                f"created_at) VALUES ('u1', 'admin', '', 'admin', 'x', true, '{now}')"))
-            conn.execute(sa.text(
-                "INSERT INTO deployments (id, name, state, location, purpose, legal_basis, "
-                "necessity, proportionality, watchlist_criteria, community_impact_ref, "
-                "detector, detector_options, recogniser, recogniser_options, matcher, "
-                f"matcher_options, created_by, created_at) VALUES ('d1', 'old', 'draft', '', "
-                f"'', '', '', '', '', '', 'm', '{{}}', 'a', '{{}}', 'u', '{{}}', 'u1', '{now}')"))
-            conn.execute(sa.text(
-                "INSERT INTO watchlist_entries (id, deployment_id, reference, category, reason, "
-                "image_source, lawfully_held, added_by, added_at, model_id) VALUES ('e1', "
-                f"'d1', 'R', 'c', '', 's', true, 'a', '{now}', 'm')"))
+            _insert_user_deployment_and_entry(conn)
         upgrade(engine, "0003")
         deployments = metadata.tables["deployments"]
         with engine.connect() as conn:
