@@ -26,6 +26,7 @@ lint: install
 
 typecheck: install
 	$(BIN)/mypy --strict lfr_framework
+	$(BIN)/mypy --strict api/lfr_api $(addsuffix /src,$(PLUGIN_DIRS))
 
 pytest: install
 	$(BIN)/python -m pytest -q

@@ -9,16 +9,16 @@ from typing import Any
 
 import anyio.to_thread
 
+from lfr_api.biometrics.crypto import DEV_KEY, DataKey, Keyring, dev_mode_banner
+from lfr_api.biometrics.storage import key_ids_in_use
 from lfr_api.compliance.controller import ComplianceController
 from lfr_api.compliance.wiring import wire_compliance
 from lfr_api.context import AppContext, retention_of
 from lfr_api.counters.controller import CountersController
-from lfr_api.crypto import DEV_KEY, DataKey, Keyring, dev_mode_banner
 from lfr_api.holds.controller import HoldController
 from lfr_api.reports.controller import PublicSummaryController, ReportController
 from lfr_api.retention.service import RetentionService
 from lfr_api.settings import Settings
-from lfr_api.storage import key_ids_in_use
 from lfr_framework.errors import ConfigurationError
 
 log = logging.getLogger("lfr_api")

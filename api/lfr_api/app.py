@@ -28,9 +28,9 @@ from lfr_api.alerts.controller import (
 from lfr_api.alerts.deliveries import AlertDeliveryController
 from lfr_api.auth.controller import AuthController
 from lfr_api.context import AppContext
+from lfr_api.contract.version import CONTRACT_VERSION
 from lfr_api.db.engine import Database, audit_trail, make_engine, upgrade
 from lfr_api.db.models import Deployment
-from lfr_api.delivery import AlertDelivery, channels_backend
 from lfr_api.deployments import service as deployments
 from lfr_api.deployments.controller import (
     DeploymentController,
@@ -39,19 +39,19 @@ from lfr_api.deployments.controller import (
 )
 from lfr_api.devices.controller import DeviceController
 from lfr_api.errors import EXCEPTION_HANDLERS
-from lfr_api.node_watchlist import NodeWatchlistController
-from lfr_api.pipelines import LivePipelines
-from lfr_api.push import fcm_publisher
-from lfr_api.recognition import LiveMatchers, Recognition
+from lfr_api.feed.delivery import AlertDelivery, channels_backend
+from lfr_api.feed.push import fcm_publisher
+from lfr_api.feed.ws_denial import WebSocketDenial
+from lfr_api.live.node_watchlist import NodeWatchlistController
+from lfr_api.live.pipelines import LivePipelines
+from lfr_api.live.recognition import LiveMatchers, Recognition
 from lfr_api.security.guards import public
 from lfr_api.security.middleware import AuthMiddleware
 from lfr_api.security.passwords import Passwords
 from lfr_api.security.tokens import AccessTokens
 from lfr_api.settings import Settings
 from lfr_api.users.controller import UserController
-from lfr_api.version import CONTRACT_VERSION
 from lfr_api.watchlists.controller import WatchlistController, WatchlistImageController
-from lfr_api.ws_denial import WebSocketDenial
 from lfr_framework.models.store import ModelStore
 from lfr_framework.plugins import PluginHost
 
@@ -137,7 +137,7 @@ def restore_live_matchers(ctx: AppContext) -> None:
         for deployment in live:
             try:
                 dimension = ctx.recognition.models(deployment).recogniser.dimension
-                from lfr_api import storage
+                from lfr_api.biometrics import storage
 
                 ctx.matchers.start(deployment, dimension,
                                    storage.deployment_templates(session, deployment.id))

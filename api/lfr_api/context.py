@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any
 from litestar.connection import ASGIConnection
 
 from lfr_api.db.engine import Database
-from lfr_api.delivery import AlertDelivery
-from lfr_api.recognition import LiveMatchers, Recognition
+from lfr_api.feed.delivery import AlertDelivery
+from lfr_api.live.recognition import LiveMatchers, Recognition
 from lfr_api.security.passwords import Passwords
 from lfr_api.security.tokens import AccessTokens
 from lfr_api.settings import Settings

@@ -10,7 +10,7 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
-from lfr_api.crypto import DataKeyError
+from lfr_api.biometrics.crypto import DataKeyError
 from lfr_framework.errors import (
     ConfigurationError,
     EnrolmentError,

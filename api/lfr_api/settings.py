@@ -11,8 +11,8 @@ from lfr_framework.errors import ConfigurationError
 from lfr_framework.models.store import default_home
 
 if TYPE_CHECKING:
-    from lfr_api.crypto import Keyring
-    from lfr_api.push import FcmSettings
+    from lfr_api.biometrics.crypto import Keyring
+    from lfr_api.feed.push import FcmSettings
 
 DEV_JWT_SECRET = "lfr-dev-secret-not-for-production-use-0123456789"
 
@@ -70,8 +70,8 @@ class Settings:
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
         """Read ``LFR_*`` variables. ``LFR_JWT_SECRET`` is required unless ``LFR_DEV=1``."""
-        from lfr_api.crypto import keyring_from_env
-        from lfr_api.push import FcmSettings
+        from lfr_api.biometrics.crypto import keyring_from_env
+        from lfr_api.feed.push import FcmSettings
 
         env = dict(os.environ if environ is None else environ)
         home = Path(env["LFR_HOME"]) if env.get("LFR_HOME") else default_home()

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from lfr_api.testing import PG_URL, Api, build_api, now, pg_schema_url
-from lfr_api.testing_data import Clock
+from lfr_api.testing.api import PG_URL, Api, build_api, now, pg_schema_url
+from lfr_api.testing.data import Clock
 
 from lfr_framework.plugins import PluginHost
 from lfr_framework.retention import utc_now

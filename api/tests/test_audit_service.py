@@ -12,8 +12,8 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 from lfr_api.db.models import AUDIT_TABLES
 from lfr_api.security.roles import Role
-from lfr_api.testing import Api
-from lfr_api.testing_data import crop_of, ingest_alert, live_deployment
+from lfr_api.testing.api import Api
+from lfr_api.testing.data import crop_of, ingest_alert, live_deployment
 
 from lfr_framework.cli.audit_cmd import audit
 

@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 
 from click.testing import CliRunner
-from lfr_api.cli import contract, users
-from lfr_api.contract import openapi_document, render
+from lfr_api.cli.service import contract, users
+from lfr_api.contract.openapi import openapi_document, render
 from lfr_api.db.engine import make_engine
 from lfr_api.db.models import User
 from sqlmodel import Session, select

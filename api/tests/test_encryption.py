@@ -16,16 +16,16 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 from lfr_api.accountability import check_data_keys
 from lfr_api.app import create_app
-from lfr_api.crypto import DataKey, DataKeyError, Keyring, blob_key_id, keyring_from_env
+from lfr_api.biometrics.crypto import DataKey, DataKeyError, Keyring, blob_key_id, keyring_from_env
+from lfr_api.biometrics.keys import rotate
+from lfr_api.biometrics.storage import aad, probe_crop, probe_template, watchlist_image
+from lfr_api.cli.ops import keys
 from lfr_api.db.engine import Database, audit_trail
 from lfr_api.db.models import AlertMedia, WatchlistImage
-from lfr_api.keys import rotate
-from lfr_api.ops_cli import keys
 from lfr_api.security.roles import Role
 from lfr_api.settings import Settings
-from lfr_api.storage import aad, probe_crop, probe_template, watchlist_image
-from lfr_api.testing import TEST_DATA_KEY, Api, build_api, make_settings
-from lfr_api.testing_data import LiveDeployment, crop_of, ingest_alert, live_deployment
+from lfr_api.testing.api import TEST_DATA_KEY, Api, build_api, make_settings
+from lfr_api.testing.data import LiveDeployment, crop_of, ingest_alert, live_deployment
 from litestar.testing import TestClient
 from sqlmodel import Session, select
 
@@ -43,7 +43,7 @@ class Killed(BaseException):
 @pytest.fixture(scope="module")
 def stored(api: Api, photo_bytes: dict[str, bytes]) -> dict[str, Any]:
     """One enrolled image (and template) and two alerts with crops, one with a template."""
-    from lfr_api.testing_data import in_process_alert
+    from lfr_api.testing.data import in_process_alert
 
     live = live_deployment(api, photo_bytes["obama"])
     crop = crop_of(photo_bytes["obama2"])

@@ -23,12 +23,12 @@ import pytest
 from click.testing import CliRunner
 from cryptography.hazmat.primitives.asymmetric import rsa
 from lfr_api.app import create_app
-from lfr_api.cli import users
-from lfr_api.contract_schemas import validator
-from lfr_api.officer_client import ApiError, OfficerClient
-from lfr_api.push import FcmSettings
-from lfr_api.testing import authorisation, make_settings
-from lfr_api.testing_live import LiveServer, free_port
+from lfr_api.cli.service import users
+from lfr_api.contract.schemas import validator
+from lfr_api.feed.push import FcmSettings
+from lfr_api.officer.client import ApiError, OfficerClient
+from lfr_api.testing.api import authorisation, make_settings
+from lfr_api.testing.live import LiveServer, free_port
 from lfr_fcm.testing import FakeFcm, write_service_account
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus

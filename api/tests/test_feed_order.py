@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from lfr_api.alerts.service import feed_backlog
 from lfr_api.security.roles import Role
-from lfr_api.testing import Api
-from lfr_api.testing_data import LiveDeployment, ingest_alert, live_deployment
+from lfr_api.testing.api import Api
+from lfr_api.testing.data import LiveDeployment, ingest_alert, live_deployment
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from lfr_api.db.models import WatchlistEntry, WatchlistImage
 from lfr_api.security.roles import Role
-from lfr_api.testing import Api, authorisation, enrol, now
+from lfr_api.testing.api import Api, authorisation, enrol, now
 from sqlmodel import func, select
 
 
@@ -222,7 +222,7 @@ def test_devices(api: Api) -> None:
 
 def test_in_process_alert_is_persisted_then_delivered(
         api: Api, live: dict[str, Any], photo_bytes: dict[str, bytes]) -> None:
-    from lfr_api.inprocess import InProcessAlerts
+    from lfr_api.live.inprocess import InProcessAlerts
 
     from lfr_framework.imaging import decode_image
     from lfr_framework.types import Alert, new_alert_id

@@ -6,11 +6,11 @@ import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from lfr_api.crypto import DataKey, DataKeyError, Keyring
+from lfr_api.biometrics.crypto import DataKey, DataKeyError, Keyring
+from lfr_api.biometrics.keys import rotate
+from lfr_api.biometrics.storage import probe_crop, watchlist_image
 from lfr_api.db.engine import Database, audit_trail, downgrade, make_engine, upgrade
 from lfr_api.db.models import metadata
-from lfr_api.keys import rotate
-from lfr_api.storage import probe_crop, watchlist_image
 
 
 def _diff(engine: sa.Engine) -> list[object]:

@@ -11,11 +11,11 @@ from typing import Any
 import lfr_fcm
 import pytest
 from jsonschema import Draft202012Validator
-from lfr_api.contract_schemas import contract_dir, schema_files, validator
-from lfr_api.push import fcm_payload
+from lfr_api.contract.schemas import contract_dir, schema_files, validator
+from lfr_api.contract.version import CONTRACT_VERSION
+from lfr_api.feed.push import fcm_payload
 from lfr_api.security.roles import Role
-from lfr_api.testing import Api, enrol, now
-from lfr_api.version import CONTRACT_VERSION
+from lfr_api.testing.api import Api, enrol, now
 
 CONTRACT = contract_dir()
 #: Schemas that only hold shared definitions (no message of their own).

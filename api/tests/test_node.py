@@ -19,8 +19,8 @@ from lfr_api.node.cli import node
 from lfr_api.node.outbox import AlertOutbox
 from lfr_api.node.runner import NodeRunner, WatchlistSync
 from lfr_api.security.roles import Role
-from lfr_api.testing import Api, enrol, now
-from lfr_api.testing_live import LiveServer, free_port, live_api
+from lfr_api.testing.api import Api, enrol, now
+from lfr_api.testing.live import LiveServer, free_port, live_api
 
 from lfr_framework.models.store import default_home
 from lfr_framework.plugins import PluginHost
@@ -107,7 +107,7 @@ def test_an_alert_posted_while_the_api_is_down_arrives_exactly_once(
         plugin_host: PluginHost, photo_bytes: dict[str, bytes],
         tmp_path_factory: pytest.TempPathFactory) -> None:
     from lfr_api.app import create_app
-    from lfr_api.testing import make_settings
+    from lfr_api.testing.api import make_settings
 
     url = f"sqlite:///{tmp_path_factory.mktemp('down') / 'lfr.db'}"
     port = free_port()

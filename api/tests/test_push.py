@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from lfr_api.alerts.service import feed_backlog
-from lfr_api.contract_schemas import validator
-from lfr_api.push import FcmSettings
+from lfr_api.contract.schemas import validator
+from lfr_api.feed.push import FcmSettings
 from lfr_api.security.roles import Role
-from lfr_api.testing import Api, build_api, enrol, now
+from lfr_api.testing.api import Api, build_api, enrol, now
 from lfr_fcm.testing import FakeFcm, throttled, unavailable, unregistered, write_service_account
 
 from lfr_framework.plugins import PluginHost
@@ -173,7 +173,7 @@ def test_deliveries_are_not_for_officers(push_api: Api, deployment: dict[str, An
 
 
 def test_bad_fcm_settings_fail_at_start(tmp_path: Path) -> None:
-    from lfr_api.push import fcm_publisher
+    from lfr_api.feed.push import fcm_publisher
 
     from lfr_framework.errors import ConfigurationError
 

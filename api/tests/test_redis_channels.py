@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 from lfr_api.security.roles import Role
-from lfr_api.testing import REDIS_URL, Api, build_api, enrol, now
+from lfr_api.testing.api import REDIS_URL, Api, build_api, enrol, now
 
 from lfr_framework.plugins import PluginHost
 

@@ -11,12 +11,12 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
+from lfr_api.cli.ops import report as report_cmd
 from lfr_api.counters.service import CounterReporter, in_process_sender
 from lfr_api.db.models import RETENTION_TABLES, Alert, Decision, PipelineCount
-from lfr_api.ops_cli import report as report_cmd
 from lfr_api.security.roles import Role
-from lfr_api.testing import Api, now
-from lfr_api.testing_data import LiveDeployment, crop_of, ingest_alert, live_deployment
+from lfr_api.testing.api import Api, now
+from lfr_api.testing.data import LiveDeployment, crop_of, ingest_alert, live_deployment
 from sqlmodel import col, func, select
 
 from lfr_framework.types import PipelineCounters

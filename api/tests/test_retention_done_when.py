@@ -18,8 +18,8 @@ import pytest
 import sqlalchemy as sa
 from lfr_api.db.models import COMPLIANCE_TABLES, RETENTION_TABLES, AlertMedia, WatchlistImage
 from lfr_api.security.roles import Role
-from lfr_api.testing import Api, now
-from lfr_api.testing_data import (
+from lfr_api.testing.api import Api, now
+from lfr_api.testing.data import (
     Clock,
     crop_of,
     files_containing,

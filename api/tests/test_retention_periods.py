@@ -14,8 +14,8 @@ import sqlalchemy as sa
 from lfr_api.db.models import AUDIT_TABLES, RETENTION_TABLES, AlertMedia, WatchlistImage
 from lfr_api.retention.periods import deployment_policy, effective_periods
 from lfr_api.security.roles import Role
-from lfr_api.testing import Api, authorisation, now
-from lfr_api.testing_data import (
+from lfr_api.testing.api import Api, authorisation, now
+from lfr_api.testing.data import (
     Clock,
     LiveDeployment,
     crop_of,

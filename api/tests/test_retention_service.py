@@ -16,13 +16,13 @@ import numpy as np
 import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
+from lfr_api.cli.ops import compliance, retention
 from lfr_api.db.models import COMPLIANCE_TABLES, RETENTION_TABLES, AlertMedia, WatchlistImage
-from lfr_api.ops_cli import compliance, retention
 from lfr_api.retention.service import RetentionService
 from lfr_api.retention.store import ServiceRetentionStore
 from lfr_api.security.roles import Role
-from lfr_api.testing import Api, authorisation, build_api, enrol, now
-from lfr_api.testing_data import (
+from lfr_api.testing.api import Api, authorisation, build_api, enrol, now
+from lfr_api.testing.data import (
     Clock,
     LiveDeployment,
     crop_of,

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from lfr_api.security.guards import PublicGuard, RoleGuard
 from lfr_api.security.roles import ALL_ROLES, Role
-from lfr_api.testing import Api
+from lfr_api.testing.api import Api
 from litestar.exceptions import WebSocketDisconnect
 from litestar.routes import HTTPRoute, WebSocketRoute
 

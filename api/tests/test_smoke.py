@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from lfr_api.security.roles import Role
-from lfr_api.testing import Api, enrol
+from lfr_api.testing.api import Api, enrol
 
 
 def test_main_path(api: Api, photo_bytes: dict[str, bytes]) -> None:

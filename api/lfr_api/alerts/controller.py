@@ -16,17 +16,17 @@ from litestar.exceptions import WebSocketDisconnect
 from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
 from sqlmodel import col, select
 
-from lfr_api import storage
 from lfr_api.alerts import service
 from lfr_api.alerts.schemas import AlertOut, AmendmentIn, DecisionIn, IngestAlert
+from lfr_api.biometrics import storage
 from lfr_api.context import ctx_of
+from lfr_api.contract.version import CONTRACT_HEADER, CONTRACT_VERSION
 from lfr_api.db.models import Alert
-from lfr_api.delivery import feed_channel
 from lfr_api.deployments.service import visible_deployment
 from lfr_api.errors import InvalidRequest, NotFound, ServiceError
+from lfr_api.feed.delivery import feed_channel
 from lfr_api.security.guards import allow, principal
 from lfr_api.security.roles import Role
-from lfr_api.version import CONTRACT_HEADER, CONTRACT_VERSION
 
 Req = Request[Any, Any, Any]
 A, OFC, S, C, SVC = Role.admin, Role.officer, Role.supervisor, Role.compliance, Role.service

@@ -9,7 +9,7 @@ from litestar.params import FromPath
 
 from lfr_api.alerts.service import visible_alert
 from lfr_api.context import ctx_of
-from lfr_api.push import deliveries
+from lfr_api.feed.push import deliveries
 from lfr_api.schemas import Schema
 from lfr_api.security.guards import allow, principal
 from lfr_api.security.roles import Role

@@ -10,7 +10,6 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from lfr_api import audit, storage
 from lfr_api.alerts.schemas import (
     AlertOut,
     AmendmentIn,
@@ -20,7 +19,9 @@ from lfr_api.alerts.schemas import (
     EntryRef,
     Links,
 )
+from lfr_api.biometrics import storage
 from lfr_api.context import AppContext
+from lfr_api.db import audit
 from lfr_api.db.models import (
     Alert,
     AlertEvent,

@@ -6,9 +6,9 @@ from datetime import timedelta
 
 from sqlmodel import Session, select
 
-from lfr_api import audit
 from lfr_api.auth.schemas import TokenPair
 from lfr_api.context import AppContext
+from lfr_api.db import audit
 from lfr_api.db.models import RefreshToken, User
 from lfr_api.db.types import utcnow
 from lfr_api.errors import NotAuthenticated

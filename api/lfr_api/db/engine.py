@@ -14,13 +14,13 @@ from alembic.config import Config
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from lfr_api.crypto import Keyring
+from lfr_api.biometrics.crypto import Keyring
 from lfr_framework.audit import audit_key_from_env
 from lfr_framework.audit.sql import SqlAuditTrail
 from lfr_framework.errors import ConfigurationError
 
-#: Keys of ``Session.info``: the data keyring (for :mod:`lfr_api.storage`) and the audit
-#: trail (for :mod:`lfr_api.audit`), set by :meth:`Database.session`.
+#: Keys of ``Session.info``: the data keyring (for :mod:`lfr_api.biometrics.storage`) and the audit
+#: trail (for :mod:`lfr_api.db.audit`), set by :meth:`Database.session`.
 VAULT_INFO, AUDIT_INFO = "lfr_vault", "lfr_audit"
 
 

@@ -1,5 +1,5 @@
 """The SQLModel tables. Biometric columns (image bytes, templates, probe crops and templates)
-hold AES-GCM ciphertext and are read and written only through :mod:`lfr_api.storage`.
+hold AES-GCM ciphertext and are read and written only through :mod:`lfr_api.biometrics.storage`.
 
 The core's retention (deletion log, holds), audit trail and compliance log tables are added
 to the same metadata at the end, so one Alembic history covers them all."""
@@ -163,7 +163,7 @@ class WatchlistEntry(SQLModel, table=True):
 
 
 class WatchlistImage(SQLModel, table=True):
-    """One enrolled image of an entry and its template (biometric: see lfr_api.storage).
+    """One enrolled image of an entry and its template (biometric: see lfr_api.biometrics.storage).
 
     ``data`` (the image) and ``template`` are ciphertext under data key ``key_id``; each
     becomes NULL when the retention engine deletes it, and the row goes with the last one.
@@ -209,7 +209,7 @@ class Alert(SQLModel, table=True):
 
 
 class AlertMedia(SQLModel, table=True):
-    """An alert's biometrics, kept at most 31 days unless held (see lfr_api.storage): the
+    """An alert's biometrics, kept at most 31 days unless held (see lfr_api.biometrics.storage): the
     probe crop (``data``) and the probe template (``template``), each ciphertext under data
     key ``key_id`` and set to NULL when deleted; the row goes with the last part."""
 

@@ -8,8 +8,8 @@ from litestar import Controller, Request, delete, get, patch, post, put
 from litestar.params import FromPath, JSONBody
 from sqlmodel import col, select
 
-from lfr_api import audit
 from lfr_api.context import ctx_of, retention_of
+from lfr_api.db import audit
 from lfr_api.db.models import Assignment, Camera, Deployment, DeploymentTransition, ServiceAccount
 from lfr_api.deployments import service
 from lfr_api.deployments.schemas import (

@@ -6,8 +6,9 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from lfr_api import audit, storage
+from lfr_api.biometrics import storage
 from lfr_api.context import AppContext, retention_of
+from lfr_api.db import audit
 from lfr_api.db.models import Assignment, Camera, Deployment, DeploymentTransition, User
 from lfr_api.db.types import utcnow
 from lfr_api.deployments.schemas import (

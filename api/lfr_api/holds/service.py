@@ -6,8 +6,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from lfr_api import audit
 from lfr_api.context import AppContext, retention_of
+from lfr_api.db import audit
 from lfr_api.db.models import RETENTION_TABLES, Alert, AlertMedia, WatchlistImage
 from lfr_api.errors import Conflict, InvalidRequest, NotFound
 from lfr_api.holds.schemas import HoldIn, HoldKindIn, HoldOut

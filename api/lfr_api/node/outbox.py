@@ -20,7 +20,7 @@ from typing import Any
 
 import httpx
 
-from lfr_api.storage import encode_jpeg
+from lfr_api.biometrics.storage import encode_jpeg
 from lfr_framework.types import Alert
 
 log = logging.getLogger(__name__)

@@ -22,9 +22,9 @@ from datetime import UTC, datetime
 from lfr_api.counters.schemas import CountsIn
 from lfr_api.counters.service import CounterReporter
 from lfr_api.deployments.schemas import DeploymentOut, NodeConfiguration
+from lfr_api.live.pipelines import release
 from lfr_api.node import client
 from lfr_api.node.outbox import AlertOutbox
-from lfr_api.pipelines import release
 from lfr_framework.errors import ConfigurationError
 from lfr_framework.interfaces import CameraSource, Matcher
 from lfr_framework.models.store import ModelStore

@@ -10,7 +10,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from lfr_api.audit import record_on
+from lfr_api.db.audit import record_on
 from lfr_api.db.engine import Database
 from lfr_api.errors import Conflict, InvalidRequest
 from lfr_api.retention.periods import EffectivePeriods, deployment_policy, effective_periods

@@ -13,8 +13,8 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from lfr_api import storage
-from lfr_api.audit import lock_trail, record_on
+from lfr_api.biometrics import storage
+from lfr_api.db.audit import lock_trail, record_on
 from lfr_api.db.models import (
     RETENTION_TABLES,
     Alert,

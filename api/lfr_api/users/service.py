@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import Session, select
 
-from lfr_api import audit
+from lfr_api.db import audit
 from lfr_api.db.models import User
 from lfr_api.errors import Conflict, InvalidRequest, NotFound
 from lfr_api.security.passwords import Passwords

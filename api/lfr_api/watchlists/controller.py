@@ -10,7 +10,7 @@ from litestar.datastructures import UploadFile
 from litestar.params import FromPath, MultipartBody
 from sqlmodel import col, select
 
-from lfr_api import storage
+from lfr_api.biometrics import storage
 from lfr_api.context import ctx_of
 from lfr_api.db.models import WatchlistEntry
 from lfr_api.deployments.service import visible_deployment

@@ -7,8 +7,9 @@ import logging
 import pydantic
 from sqlmodel import Session, col, select
 
-from lfr_api import audit, storage
+from lfr_api.biometrics import storage
 from lfr_api.context import AppContext, retention_of
+from lfr_api.db import audit
 from lfr_api.db.models import WatchlistEntry, WatchlistImage
 from lfr_api.deployments.service import CLOSED, get_deployment
 from lfr_api.errors import Conflict, InvalidRequest, NotFound

@@ -1,7 +1,7 @@
 """The one module that reads and writes biometric data: watchlist images and templates,
 alert probe crops and probe templates. Each is stored AES-256-GCM encrypted
-(:mod:`lfr_api.crypto`) under the session's data keyring, bound to its table, row and part;
-plaintext never reaches the database. Deleting a part sets its column to NULL (SQLite runs
+(:mod:`lfr_api.biometrics.crypto`) under the session's data keyring, bound to its table, row
+and part; plaintext never reaches the database. Deleting a part sets its column to NULL (SQLite runs
 with ``secure_delete``), and the row goes with its last part.
 """
 
@@ -13,7 +13,7 @@ import numpy as np
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from lfr_api.crypto import DataKeyError, Keyring
+from lfr_api.biometrics.crypto import DataKeyError, Keyring
 from lfr_api.db.engine import VAULT_INFO
 from lfr_api.db.models import AlertMedia, WatchlistEntry, WatchlistImage
 from lfr_api.db.types import new_id
@@ -219,7 +219,7 @@ def reencrypt_row(conn: sa.Connection, table: str, row_id: str, read: Keyring,
     or ``None`` if the row is gone or already under the new key. Raises ``DataKeyError``
     (writing nothing) if a part cannot be decrypted."""
     t, key, parts = _table(table)
-    if conn.dialect.name == "sqlite":  # hold the write lock before reading (see lfr_api.audit)
+    if conn.dialect.name == "sqlite":  # hold the write lock before reading (see lfr_api.db.audit)
         conn.execute(t.update().where(t.c[key] == row_id).values(key_id=t.c.key_id))
     row = conn.execute(sa.select(t).where(t.c[key] == row_id).with_for_update()).first()
     if row is None or row.key_id == write.current.key_id:

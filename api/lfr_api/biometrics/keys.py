@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
-from lfr_api import storage
-from lfr_api.audit import record_on
-from lfr_api.crypto import DataKey, Keyring
+from lfr_api.biometrics import storage
+from lfr_api.biometrics.crypto import DataKey, Keyring
+from lfr_api.db.audit import record_on
 from lfr_framework.audit.sql import SqlAuditTrail
 
 TABLES = ("watchlist_images", "alert_media")

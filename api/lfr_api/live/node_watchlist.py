@@ -15,7 +15,7 @@ import numpy as np
 from litestar import Controller, Request, Response, get
 from sqlmodel import select
 
-from lfr_api import storage
+from lfr_api.biometrics import storage
 from lfr_api.context import ctx_of
 from lfr_api.db.models import WatchlistEntry
 from lfr_api.deployments.service import LIVE, get_deployment

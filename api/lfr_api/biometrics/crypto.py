@@ -3,7 +3,8 @@
 Every stored item (a watchlist image or template, an alert's probe crop or template) is
 ``version ‖ key_id ‖ nonce ‖ ciphertext ‖ tag``: a fresh random 96-bit nonce per item, the
 id of the key that encrypted it, and the item's table, id and part as associated data, so a
-ciphertext moved to another item fails to decrypt. Only :mod:`lfr_api.storage` calls this.
+ciphertext moved to another item fails to decrypt. Only
+:mod:`lfr_api.biometrics.storage` calls this.
 """
 
 from __future__ import annotations

@@ -58,13 +58,13 @@ class LiveServer:
 
 def live_api(plugin_host: Any, database_url: str,
              **overrides: Any) -> Iterator[tuple[Any, LiveServer]]:
-    """Like :func:`lfr_api.testing.build_api`, but served by uvicorn on loopback: yields the
+    """Like :func:`lfr_api.testing.api.build_api`, but served by uvicorn on loopback: yields the
     ``Api`` helper (its client is an ``httpx.Client`` on the server) and the server."""
     import httpx
 
     from lfr_api.app import create_app
     from lfr_api.security.roles import USER_ROLES
-    from lfr_api.testing import Api, make_settings
+    from lfr_api.testing.api import Api, make_settings
     from lfr_framework.models.store import default_home
 
     app = create_app(make_settings(default_home(), database_url, **overrides), host=plugin_host)

@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 
 from lfr_api.alerts.service import NewAlert, record_alert
+from lfr_api.biometrics.storage import encode_jpeg
 from lfr_api.context import AppContext
-from lfr_api.storage import encode_jpeg
 from lfr_framework.types import Alert
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from lfr_api.app import create_app
-from lfr_api.crypto import DataKey, Keyring
+from lfr_api.biometrics.crypto import DataKey, Keyring
 from lfr_api.settings import Settings
 from lfr_framework.plugins import PluginHost
 

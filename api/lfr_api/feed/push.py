@@ -1,6 +1,6 @@
 """Push alerts to officers' phones through Firebase Cloud Messaging, after they are stored.
 
-:class:`FcmPublisher` is an :class:`lfr_api.delivery.AlertPublisher`: for each committed
+:class:`FcmPublisher` is an :class:`lfr_api.feed.delivery.AlertPublisher`: for each committed
 ``alert.raised`` message it sends the FCM data payload of the mobile contract (no biometric
 data, no image: the app fetches those over the API) to every registered phone of the
 officers and supervisors assigned to the deployment, through ``lfr_fcm.FcmSender``
@@ -25,12 +25,12 @@ from typing import TYPE_CHECKING, Any
 
 from sqlmodel import col, select
 
+from lfr_api.contract.version import CONTRACT_VERSION
 from lfr_api.db.engine import Database
 from lfr_api.db.models import AlertEvent, Assignment, Device, User
 from lfr_api.db.types import utcnow
 from lfr_api.devices.service import remove_token
 from lfr_api.security.roles import Role
-from lfr_api.version import CONTRACT_VERSION
 from lfr_framework.errors import ConfigurationError
 
 if TYPE_CHECKING:

@@ -15,8 +15,8 @@ from litestar import Litestar
 from litestar.testing import TestClient
 
 from lfr_api.app import create_app
+from lfr_api.biometrics.crypto import DataKey, Keyring
 from lfr_api.context import AppContext
-from lfr_api.crypto import DataKey, Keyring
 from lfr_api.security.roles import USER_ROLES, Role
 from lfr_api.settings import PasswordHashing, Settings
 from lfr_api.users.schemas import UserCreate

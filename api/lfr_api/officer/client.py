@@ -27,7 +27,7 @@ import httpx
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 
-from lfr_api.version import CONTRACT_HEADER, CONTRACT_VERSION
+from lfr_api.contract.version import CONTRACT_HEADER, CONTRACT_VERSION
 
 log = logging.getLogger(__name__)
 #: The contract major version this client understands.

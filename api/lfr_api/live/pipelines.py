@@ -4,7 +4,7 @@
 that went live gets a pipeline (its cameras from the database, its own detector and
 recogniser, and the deployment's *live matcher*, so watchlist additions and removals reach
 it at once); a deployment that closed, or whose authorised window ended, has its pipeline
-stopped (and is closed). Alerts go through :class:`lfr_api.inprocess.InProcessAlerts`:
+stopped (and is closed). Alerts go through :class:`lfr_api.live.inprocess.InProcessAlerts`:
 persisted first, then delivered. A pipeline whose sources ended (a video file) is not
 started again. Counts (faces seen, discarded, alerts — never a face) are stored every
 ``report_every_s`` and when a pipeline stops (``lfr_api.counters``).
@@ -24,7 +24,7 @@ from lfr_api.counters.service import CounterReporter, in_process_sender
 from lfr_api.db.models import Camera, Deployment
 from lfr_api.db.types import utcnow
 from lfr_api.deployments import service as deployments
-from lfr_api.inprocess import InProcessAlerts
+from lfr_api.live.inprocess import InProcessAlerts
 from lfr_framework.errors import PipelineError
 from lfr_framework.interfaces import CameraSource
 from lfr_framework.pipeline.faults import ComponentRef

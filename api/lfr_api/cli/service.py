@@ -78,7 +78,7 @@ def create_user_cmd(role: str, password_stdin: bool, display_name: str, username
 @click.option("--check", is_flag=True, help="Fail if the file differs from the app.")
 def contract(output: Path, check: bool) -> None:
     """Write (or --check) the OpenAPI document of the mobile contract."""
-    from lfr_api.contract import openapi_document, render
+    from lfr_api.contract.openapi import openapi_document, render
 
     text = render(openapi_document())
     if check:

@@ -11,7 +11,7 @@ import os
 
 import click
 
-from lfr_api.officer_client import ApiError, OfficerClient
+from lfr_api.officer.client import ApiError, OfficerClient
 
 
 def _password() -> str:

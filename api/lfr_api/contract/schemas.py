@@ -17,7 +17,7 @@ from typing import Any
 def contract_dir() -> Path:
     """The ``mobile_contract`` folder."""
     configured = os.environ.get("LFR_MOBILE_CONTRACT_DIR")
-    return Path(configured) if configured else Path(__file__).resolve().parents[2] / \
+    return Path(configured) if configured else Path(__file__).resolve().parents[3] / \
         "mobile_contract"
 
 

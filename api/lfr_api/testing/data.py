@@ -14,9 +14,9 @@ import numpy as np
 from sqlmodel import select
 
 from lfr_api.db.models import Alert as AlertRow
-from lfr_api.inprocess import InProcessAlerts
+from lfr_api.live.inprocess import InProcessAlerts
 from lfr_api.security.roles import Role
-from lfr_api.testing import Api, enrol, now
+from lfr_api.testing.api import Api, enrol, now
 from lfr_framework.imaging import decode_image
 from lfr_framework.types import Alert, new_alert_id
 

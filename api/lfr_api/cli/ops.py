@@ -52,7 +52,7 @@ def keys() -> None:
               help="Write the key to this new file (mode 0600) instead of printing it.")
 def generate(out: Path | None) -> None:
     """Create a new random data key (base64 of 32 bytes)."""
-    from lfr_api.crypto import DataKey
+    from lfr_api.biometrics.crypto import DataKey
 
     key = DataKey.generate()
     if out is None:
@@ -72,8 +72,8 @@ def generate(out: Path | None) -> None:
 def status(database_url: str | None) -> None:
     """How many stored items each data key id encrypts (an old key can be destroyed once
     no item names it and every backup older than the rotation has expired)."""
-    from lfr_api.crypto import key_from_env
-    from lfr_api.storage import key_ids_in_use
+    from lfr_api.biometrics.crypto import key_from_env
+    from lfr_api.biometrics.storage import key_ids_in_use
 
     db = _database(database_url)
     with db.engine.connect() as conn:
@@ -104,8 +104,8 @@ def rotate(database_url: str | None, old_files: tuple[Path, ...], new_key_file: 
     under the new key, one item per transaction. Interrupted, it loses nothing (each item
     is under the old or the new key) and running it again finishes. Run the server with the
     new key as LFR_DATA_KEY and the old one as LFR_OLD_DATA_KEY meanwhile."""
-    from lfr_api.crypto import DataKey, key_from_env
-    from lfr_api.keys import rotate as do_rotate
+    from lfr_api.biometrics.crypto import DataKey, key_from_env
+    from lfr_api.biometrics.keys import rotate as do_rotate
 
     new = (DataKey.from_file(new_key_file, "--new-key-file") if new_key_file
            else key_from_env(os.environ, "LFR_DATA_KEY"))

@@ -1,0 +1,1 @@
+"""The mobile contract as code: its version, the OpenAPI document, the JSON Schemas."""
