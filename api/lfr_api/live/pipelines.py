@@ -24,6 +24,7 @@ from lfr_api.counters.service import CounterReporter, in_process_sender
 from lfr_api.db.models import Camera, Deployment
 from lfr_api.db.types import utcnow
 from lfr_api.deployments import service as deployments
+from lfr_api.deployments.operating_point import operating_threshold
 from lfr_api.live.inprocess import InProcessAlerts
 from lfr_framework.errors import PipelineError
 from lfr_framework.interfaces import CameraSource
@@ -71,7 +72,7 @@ def build_pipeline(ctx: AppContext, deployment: Deployment, cameras: list[Camera
         for c in cameras]
     settings = PipelineSettings(
         deployment_id=deployment.id,
-        threshold=deployment.threshold or recogniser.default_threshold,
+        threshold=operating_threshold(ctx, deployment),
         # Live cameras drop the oldest frames under overload; files are read in full.
         realtime=any(getattr(s, "live", True) for s in sources))
     store_alert = InProcessAlerts(ctx)
