@@ -9,7 +9,7 @@ API := $(patsubst %/pyproject.toml,%,$(wildcard api/pyproject.toml))
 EDITABLES := -e '.[imaging,plot,dev]' $(foreach d,$(PLUGIN_DIRS) $(API),-e '$(d)[test]')
 PIP_INSTALL := $(if $(shell command -v uv 2>/dev/null),uv pip install --python $(BIN)/python,$(BIN)/python -m pip install --disable-pip-version-check -q)
 
-.PHONY: install demo test lint typecheck pytest bench bench-full clean
+.PHONY: install demo test lint typecheck pytest bench bench-full accuracy calibration clean
 
 install: $(STAMP)
 
@@ -38,6 +38,15 @@ bench: install
 
 bench-full: install
 	$(BIN)/python -m benchmarks.run --full
+
+# The field study of docs/evaluation.md: held-out photos and a street crowd at the operating point.
+accuracy: install
+	$(BIN)/python -m benchmarks.accuracy.run
+
+# Rebuild the shipped calibration of the default recogniser model (docs/evaluation.md).
+calibration: install
+	$(BIN)/lfr calibrate --default-set --resamples 400 \
+	    --out plugins/lfr-arcface-onnx/src/lfr_arcface_onnx/calibrations/sface-2021dec-int8bq.json
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -15,6 +15,11 @@ from lfr_framework.errors import ConfigurationError
 from lfr_framework.pipeline.policy import RecognitionSettings
 from lfr_framework.pipeline.quality import QualitySettings
 from lfr_framework.pipeline.tracker import TrackerSettings
+from lfr_framework.thresholds.policy import (
+    DEFAULT_TARGET_FPIR,
+    MAX_TARGET_FPIR,
+    ThresholdPolicy,
+)
 
 
 class _Strict(pydantic.BaseModel):
@@ -46,12 +51,32 @@ class WatchlistConfig(_Strict):
 
 
 class DeploymentInfo(_Strict):
-    """Identity of the deployment and its match threshold."""
+    """Identity of the deployment and its threshold policy."""
 
     id: str = pydantic.Field(min_length=1, pattern=r"^[A-Za-z0-9._-]+$")
-    threshold: float | None = pydantic.Field(
-        None, gt=0, le=1, description="override the recogniser's calibrated default"
+    target_fpir: float = pydantic.Field(
+        DEFAULT_TARGET_FPIR, gt=0, le=MAX_TARGET_FPIR,
+        description="false positive identification rate per passer-by this deployment "
+        "accepts (0.001 = 1 in 1,000); the threshold follows from the calibration and the "
+        "watchlist's size",
     )
+    threshold: float | None = pydantic.Field(
+        None, gt=-1, le=1,
+        description="experts only: a fixed score threshold instead of the target FPIR "
+        "(its predicted FPIR is shown)",
+    )
+    calibration: Path | None = pydantic.Field(
+        None, description="a calibration file made by 'lfr calibrate' (default: the force's "
+        "installed one, else the recogniser plugin's)",
+    )
+    expected_faces: int | None = pydantic.Field(
+        None, ge=0, description="expected footfall (faces seen) of the deployment, for the "
+        "predicted false alerts",
+    )
+
+    def policy(self) -> ThresholdPolicy:
+        """The deployment's threshold policy."""
+        return ThresholdPolicy(self.target_fpir, self.threshold)
 
 
 class PipelineOptions(_Strict):
@@ -114,6 +139,9 @@ def load_config(path: Path) -> DeploymentConfig:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigurationError(f"{path}: not valid TOML: {exc}") from None
     config = parse_config(data, str(path))
+    calibration = config.deployment.calibration
+    if calibration is not None and not calibration.is_absolute():
+        config.deployment.calibration = (path.parent / calibration).resolve()
     if not config.watchlist.directory.is_absolute():
         config.watchlist.directory = (path.parent / config.watchlist.directory).resolve()
     for camera in config.cameras:

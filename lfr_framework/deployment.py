@@ -15,6 +15,8 @@ from lfr_framework.pipeline.processor import SharedComponents
 from lfr_framework.pipeline.quality import QualityGate
 from lfr_framework.pipeline.runner import Pipeline, PipelineSettings, SinkRef
 from lfr_framework.plugins import PluginHost
+from lfr_framework.thresholds.lookup import find_calibration
+from lfr_framework.thresholds.policy import OperatingPoint, operating_point
 from lfr_framework.types import Alert
 
 
@@ -26,6 +28,7 @@ class BuiltDeployment:
     pipeline: Pipeline
     components: SharedComponents
     watchlist_size: int
+    operating_point: OperatingPoint
 
 
 def validate_plugin_options(config: DeploymentConfig, host: PluginHost) -> None:
@@ -83,6 +86,8 @@ def build_deployment(
                               config.watchlist.largest_face)
     for entry in entries:
         matcher[0].add(entry.entry_id, entry.templates)
+    point = deployment_operating_point(config, host, store, recogniser[0], len(entries),
+                                       sum(len(e.templates) for e in entries))
     components = SharedComponents.build(detector, recogniser, matcher)
     cameras: list[CameraSource] = [
         host.camera_sources.create(cam.source, cam.options, f"cameras[{i}].options",
@@ -103,7 +108,7 @@ def build_deployment(
 
     settings = PipelineSettings(
         deployment_id=config.deployment.id,
-        threshold=config.deployment.threshold or recogniser[0].default_threshold,
+        threshold=point.threshold,
         queue_size=config.pipeline.queue_size,
         realtime=config.pipeline.realtime,
         quality=config.quality,
@@ -111,7 +116,18 @@ def build_deployment(
         recognition=config.recognition,
     )
     pipeline = Pipeline(settings, components, cameras, sinks, on_alert=raised)
-    return BuiltDeployment(config, pipeline, components, len(entries))
+    return BuiltDeployment(config, pipeline, components, len(entries), point)
+
+
+def deployment_operating_point(config: DeploymentConfig, host: PluginHost, store: ModelStore,
+                               recogniser: Recogniser, entries: int, templates: int
+                               ) -> OperatingPoint:
+    """The threshold the deployment's policy gives for its watchlist, and its prediction."""
+    found = find_calibration(host, store, recogniser.model_id, config.deployment.calibration)
+    return operating_point(config.deployment.policy(),
+                           found.calibration if found else None, model_id=recogniser.model_id,
+                           entries=entries, templates=templates,
+                           expected_faces=config.deployment.expected_faces)
 
 
 def build_with_models(

@@ -12,6 +12,7 @@ from lfr_framework.errors import EnrolmentError, ImageDecodeError
 from lfr_framework.imaging import image_files, read_image
 from lfr_framework.interfaces import Detector, Recogniser
 from lfr_framework.pipeline.quality import QualityGate
+from lfr_framework.pipeline.refine import confirmed
 from lfr_framework.types import Detection, Image, Templates, WatchlistEntry
 
 
@@ -44,7 +45,8 @@ def template_from_image(
     largest: bool = False,
 ) -> Templates:
     """One template (shape ``(1, d)``) from an image holding one good face."""
-    face = select_face(detector.detect(image), name, largest)
+    faces = confirmed(detector, image, detector.detect(image), gate.settings.min_detection_score)
+    face = select_face(faces, name, largest)
     report = gate.assess(image, face)
     if not report.passed:
         details = {

@@ -40,6 +40,14 @@ class ModelHashMismatchError(ModelError):
     """A model file's sha256 differs from the pinned value; both hashes are in the message."""
 
 
+class CalibrationError(LFRError):
+    """A score calibration is missing, malformed, for another model, or cannot be made."""
+
+
+class ThresholdPolicyError(ConfigurationError):
+    """A threshold policy cannot be applied: a target out of range, or no calibration for it."""
+
+
 class CameraError(LFRError):
     """A camera source could not be opened or stopped delivering frames."""
 

@@ -18,7 +18,7 @@ from lfr_framework.events import (
     DeploymentStateChanged,
     HoldChanged,
 )
-from lfr_framework.model_spec import ModelSpec
+from lfr_framework.model_spec import CalibrationSpec, ModelSpec
 from lfr_framework.types import Alert
 
 PROJECT_NAME = "lfr"
@@ -31,6 +31,8 @@ hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
 ComponentRegister = Callable[..., None]
 #: ``register(spec)`` declares one model artifact.
 ModelRegister = Callable[[ModelSpec], None]
+#: ``register(spec)`` declares one score calibration of a recogniser model.
+CalibrationRegister = Callable[[CalibrationSpec], None]
 
 
 # --- Registries -----------------------------------------------------------------
@@ -87,6 +89,15 @@ def register_retention_policies(register: ComponentRegister) -> None:
 @hookspec
 def register_models(register: ModelRegister) -> None:
     """Declare the model artifacts this plugin needs: ``register(ModelSpec(...))``."""
+
+
+@hookspec
+def register_calibrations(register: CalibrationRegister) -> None:
+    """Declare score calibrations of recogniser models: ``register(CalibrationSpec(...))``.
+
+    A deployment's threshold follows from its recogniser's calibration and the watchlist's
+    size (docs/evaluation.md); a plugin ships one per model it declares.
+    """
 
 
 # --- Events ---------------------------------------------------------------------

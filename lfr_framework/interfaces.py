@@ -52,6 +52,21 @@ class Detector(Protocol):
 
 
 @runtime_checkable
+class KeypointRefiner(Protocol):
+    """A detector that can re-locate one face's keypoints more precisely (optional).
+
+    Small faces found on a whole frame or a tile are seen at a low resolution, and their
+    keypoints are off by a fraction of the inter-eye distance: enough to spoil alignment.
+    The pipeline calls :meth:`refine` only on the shots it is about to recognise (enrolment,
+    calibration and evaluation on every face they embed), so it may cost a model run.
+    """
+
+    def refine(self, image: Image, detection: Detection) -> Detection:
+        """``detection`` re-measured in ``image``: box, keypoints and score (a score below
+        the quality gate's ``min_detection_score`` means the closer look found no face)."""
+
+
+@runtime_checkable
 class Recogniser(Protocol):
     """Turns a detected face into an L2-normalised template for one model."""
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,3 +60,16 @@ class ModelSpec:
     #: Printed when the model is fetched or imported (e.g. a non-commercial licence).
     notice: str = ""
     metadata: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class CalibrationSpec:
+    """A score calibration file a plugin ships for one of its recogniser models.
+
+    ``path`` is a file made by ``lfr calibrate`` (usually inside the plugin's package); it
+    is checked against the model's id and sha256 when it is loaded.
+    """
+
+    model_id: str
+    path: Path
+    description: str = ""

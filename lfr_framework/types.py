@@ -128,6 +128,8 @@ class Alert:
     first_seen_at: datetime
     probe_crop: Image | None = field(default=None, repr=False, compare=False)
     probe_template: Templates | None = field(default=None, repr=False, compare=False)
+    #: Where the face was in the frame (pixels), for the officer and for scoring a scene.
+    face_box: BoundingBox | None = None
 
     def facts(self) -> dict[str, object]:
         """The alert without its biometric parts, as JSON-ready values."""
@@ -136,6 +138,9 @@ class Alert:
             if f.name in ("probe_crop", "probe_template"):
                 continue
             value = getattr(self, f.name)
+            if isinstance(value, BoundingBox):
+                value = [round(value.x, 1), round(value.y, 1), round(value.width, 1),
+                         round(value.height, 1)]
             out[f.name] = value.isoformat() if isinstance(value, datetime) else value
         return out
 

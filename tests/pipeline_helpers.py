@@ -87,6 +87,26 @@ class FlakyDetector:
         return self.inner.detect(image)
 
 
+class CountingRefiner:
+    """Wraps a real refining detector and counts the faces it is asked to look at again."""
+
+    def __init__(self, inner: Any) -> None:
+        self.name = "counting"
+        self.inner = inner
+        self.detected = 0
+        self.refined = 0
+
+    def detect(self, image: Image) -> list[Detection]:
+        found: list[Detection] = self.inner.detect(image)
+        self.detected += len(found)
+        return found
+
+    def refine(self, image: Image, detection: Detection) -> Detection:
+        self.refined += 1
+        refined: Detection = self.inner.refine(image, detection)
+        return refined
+
+
 class SlowDetector:
     """A detector that takes ``seconds`` per frame and finds nothing (overload tests)."""
 

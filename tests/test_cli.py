@@ -66,30 +66,82 @@ def test_evaluate_prints_the_documented_json(real_photos: dict[str, Path], tmp_p
     layout = {
         "gallery/obama": ["obama"], "gallery/biden": ["biden"],
         "probes/obama": ["obama2", "obama3"], "probes/grace_hopper": ["grace_hopper"],
-        "probes/eileen_collins": ["astronaut"],
+        "probes/eileen_collins": ["astronaut"], "probes/nobody": ["chelsea"],
     }
     for folder, names in layout.items():
         (tmp_path / folder).mkdir(parents=True)
         for name in names:
             shutil.copy2(real_photos[name], tmp_path / folder / real_photos[name].name)
+    (tmp_path / "probes/nobody/broken.jpg").write_bytes(b"\xff\xd8\xff\xe0not an image")
     plot = tmp_path / "det.png"
     result = CliRunner().invoke(cli, [
         "evaluate", "--gallery", str(tmp_path / "gallery"), "--probes", str(tmp_path / "probes"),
-        "--thresholds", "0.2,0.363,0.6", "--plot", str(plot), "--json",
+        "--thresholds", "0.2,0.6", "--plot", str(plot), "--json",
     ])
     assert result.exit_code == 0, result.output
-    summary = json.loads(result.output[result.output.index("{"):])
-    assert summary["counts"] == {"mated_probes": 2, "nonmated_probes": 2,
-                                 "detection_failures": 0, "gallery_failures": 0}
-    assert summary["rank1_accuracy"] == 1.0
-    at_default = next(r for r in summary["thresholds"] if r["threshold"] == 0.363)
-    assert at_default["tpir"] == 1.0 and at_default["fpir"] == 0.0
-    assert summary["threshold_at_target_fpir"] is not None
-    assert summary["default_threshold"] == pytest.approx(0.363)
+    summary = json.loads(result.output[result.output.index("{"):result.output.rindex("}") + 1])
+    op = summary["operating_point"]
+    # The threshold the default policy (FPIR 1 in 1,000) gives for two templates, from the
+    # shipped calibration, not from these probes.
+    assert op["policy"] == "target_fpir" and op["target_fpir"] == 0.001
+    assert op["watchlist_size"] == 2 and 0.35 < op["threshold"] < 0.6
+    assert op["calibration"]["model_id"] == "sface-2021dec-int8bq"
+    assert op["tpir"] == 1.0 and op["fpir"] == 0.0 and op["mated_probes"] == 2
+    assert op["tpir_ci95"][1] == 1.0 and 0.0 < op["tpir_ci95"][0] < 1.0
+    assert op["fpir_upper_bound_95"] == pytest.approx(1 - 0.05 ** (1 / 2))
+    assert op["predicted_fpir_ci95"][1] <= 0.00105
+    # The cat photo is a non-mated probe with no face: not a search, not a rejection.
+    assert summary["probes"]["no_face"] == {"mated": 0, "nonmated": 1}
+    assert summary["probes"]["unreadable"] == {"mated": 0, "nonmated": 1}
+    assert summary["searches"] == {"mated": 2, "nonmated": 2}
+    assert "broken.jpg" in result.output  # the warning names the unreadable file
+    assert any("cannot resolve the target FPIR" in w for w in summary["warnings"])
+    assert {r["threshold"] for r in summary["thresholds"]} == {0.2, 0.6, op["threshold"]}
+    assert summary["per_identity"] == [{"identity": "obama", "probes": 2, "searched": 2,
+                                        "true_positives": 2, "tpir": 1.0,
+                                        "tpir_ci95": summary["per_identity"][0]["tpir_ci95"],
+                                        "misidentifications": 0}]
+    assert len(summary["det"]["fnir"]) == len(summary["det"]["fpir"]) > 50
+    assert sum(summary["histograms"]["genuine"]) == 2
+    assert set(summary["provenance"]) >= {"versions", "model_sha256", "dataset_digest", "date",
+                                          "detector", "quality", "policy"}
+    # No personal data by default: no paths, no names of non-mated probes.
+    text = json.dumps(summary)
+    assert "grace_hopper" not in text and "astronaut" not in text and str(tmp_path) not in text
     assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    full = CliRunner().invoke(cli, [
+        "evaluate", "--gallery", str(tmp_path / "gallery"), "--probes", str(tmp_path / "probes"),
+        "--include-paths", "--json"])
+    rows = json.loads(full.output[full.output.index("{"):full.output.rindex("}") + 1])
+    assert {Path(r["path"]).name for r in rows["probe_results"]} >= {"grace_hopper.jpg"}
     bad = CliRunner().invoke(cli, ["evaluate", "--gallery", str(tmp_path / "gallery"),
                                    "--probes", str(tmp_path / "probes"), "--thresholds", "x"])
     assert bad.exit_code == 2 and "comma-separated" in bad.output
+
+
+def test_evaluate_refuses_folders_without_identities(tmp_path: Path) -> None:
+    (tmp_path / "gallery").mkdir()
+    (tmp_path / "probes" / "someone").mkdir(parents=True)
+    result = CliRunner().invoke(cli, ["evaluate", "--gallery", str(tmp_path / "gallery"),
+                                      "--probes", str(tmp_path / "probes")])
+    assert result.exit_code != 0
+    assert "has no identity sub-folders" in str(result.exception) + result.output
+
+
+def test_evaluate_with_a_fixed_threshold_and_a_bad_target(tmp_path: Path,
+                                                          real_photos: dict[str, Path]) -> None:
+    for folder, name in (("gallery/obama", "obama"), ("probes/obama", "obama2")):
+        (tmp_path / folder).mkdir(parents=True)
+        shutil.copy2(real_photos[name], tmp_path / folder)
+    bad = CliRunner().invoke(cli, ["evaluate", "--gallery", str(tmp_path / "gallery"),
+                                   "--probes", str(tmp_path / "probes"), "--target-fpir", "0.5"])
+    assert bad.exit_code != 0 and "target FPIR must be in (0, 0.1]" in str(bad.exception)
+    fixed = CliRunner().invoke(cli, ["evaluate", "--gallery", str(tmp_path / "gallery"),
+                                     "--probes", str(tmp_path / "probes"), "--threshold", "0.3"])
+    assert fixed.exit_code == 0, fixed.output
+    brief = json.loads(fixed.output[fixed.output.index("{"):fixed.output.rindex("}") + 1])
+    assert brief["operating_point"]["policy"] == "fixed_threshold"
+    assert brief["operating_point"]["threshold"] == 0.3
 
 
 @pytest.fixture
@@ -141,6 +193,29 @@ def test_enrol_then_run_raises_the_alert(
     assert stats["stages"]["detect"]["calls"] == stats["counters"]["frames_processed"]
     lines = (deployment_file.parent / "alerts.jsonl").read_text().splitlines()
     assert [json.loads(line)["entry_id"] for line in lines] == ["WL-7"]
+    # lfr run says what threshold it runs at and why, and the alert carries it.
+    assert "threshold 0." in ran.output and "target FPIR 1 in 1,000 for 1 template" in ran.output
+    assert json.loads(lines[0])["threshold"] > 0.363
+
+
+def test_run_refuses_a_calibration_of_another_model(
+    deployment_file: Path, real_photos: dict[str, Path]
+) -> None:
+    shipped = (Path(__file__).resolve().parents[1] / "plugins" / "lfr-arcface-onnx" / "src"
+               / "lfr_arcface_onnx" / "calibrations" / "sface-2021dec-int8bq.json")
+    data = json.loads(shipped.read_text())
+    data["model_sha256"] = "0" * 64  # made for another build of the model
+    (deployment_file.parent / "other.json").write_text(json.dumps(data))
+    text = deployment_file.read_text().replace('id = "cli-test"',
+                                               'id = "cli-test"\ncalibration = "other.json"')
+    deployment_file.write_text(text)
+    CliRunner().invoke(cli, ["enrol", "--config", str(deployment_file), "WL-7",
+                             str(real_photos["obama"])])
+    ran = CliRunner().invoke(cli, ["run", "--config", str(deployment_file)])
+    assert ran.exit_code != 0
+    message = str(ran.exception)
+    assert "calibrates model 'sface-2021dec-int8bq' (sha256 000000000000" in message
+    assert "run 'lfr calibrate'" in message
 
 
 def test_enrol_refuses_a_photo_without_a_face_and_adds_nothing(

@@ -36,12 +36,25 @@ def test_valid_file_resolves_relative_paths(tmp_path: Path) -> None:
     assert config.cameras[0].uri == str(tmp_path / "scene.mp4")
     assert config.watchlist.directory == tmp_path / "watchlist"
     assert config.detector.name == "mediapipe"
+    assert config.deployment.policy().kind == "fixed_threshold"
+
+
+def test_the_default_policy_is_one_in_a_thousand_and_a_calibration_path_is_resolved(
+        tmp_path: Path) -> None:
+    text = VALID.replace("threshold = 0.5", 'calibration = "cal/sface.json"')
+    config = load_config(write(tmp_path, text))
+    assert config.deployment.target_fpir == 0.001
+    assert config.deployment.policy().kind == "target_fpir"
+    assert config.deployment.calibration == tmp_path / "cal" / "sface.json"
 
 
 @pytest.mark.parametrize(
     ("change", "key"),
     [
         (("threshold = 0.5", "threshold = 1.5"), "deployment.threshold"),
+        (("threshold = 0.5", "target_fpir = 0.5"), "deployment.target_fpir"),
+        (("threshold = 0.5", "target_fpir = 0"), "deployment.target_fpir"),
+        (("threshold = 0.5", "expected_faces = -1"), "deployment.expected_faces"),
         (('id = "gate"', 'id = "has space"'), "cameras.0.id"),
         (("[watchlist]", "[watchlist]\nsurprise = 1"), "watchlist.surprise"),
         (("[deployment]", "[pipeline]\nqueue_size = 0\n[deployment]"), "pipeline.queue_size"),

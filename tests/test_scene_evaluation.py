@@ -60,9 +60,14 @@ def test_each_watchlisted_pass_alerts_and_the_others_do_not(
     assert out["watchlisted_passes"] == 2 and out["alerted_passes"] == 2
     assert out["pass_tpir"] == 1.0
     assert out["false_alerts"] == 0 and out["false_alerts_per_1000_faces"] == 0.0
-    assert out["threshold"] == pytest.approx(0.363)
+    # The operating threshold the default policy gives for a two-entry watchlist.
+    point = out["operating_point"]
+    assert out["threshold"] == point["threshold"] and point["policy"] == "target_fpir"
+    assert point["watchlist_templates"] == 2 and 0.35 < point["threshold"] < 0.6
     assert out["faces_in_truth"] == 4 and out["counters"]["faces_seen"] == out["faces_seen"]
-    assert 4 <= out["faces_seen"] <= 6
+    # grace_hopper and the second obama pass cross at the same height; the tracker may
+    # follow one face through the crossing as one track (docs/evaluation.md).
+    assert 3 <= out["faces_seen"] <= 6
     latency = out["time_to_alert_s"]
     assert latency["n"] == 2 and 0.0 <= latency["p50"] <= latency["p95"] <= latency["max"] < 2.0
     alerted = {p["index"]: p["alerted"] for p in out["passes"]}
@@ -73,7 +78,7 @@ def test_cli_prints_the_documented_json_for_each_threshold(scene: tuple[Path, Pa
     video, watchlist = scene
     result = CliRunner().invoke(evaluate_scene, [
         "--scene", str(video), "--watchlist", str(watchlist),
-        "--threshold", "0.363", "--threshold", "0.99", "--json",
+        "--threshold", "0.45", "--threshold", "0.99", "--json",
     ])
     assert result.exit_code == 0, result.output
     out = json.loads(result.output[result.output.index("{"):])

@@ -276,3 +276,36 @@ def test_crowd_spec_refuses_impossible_crowds() -> None:
         crowd_spec(1, 1, 0, 10.0)
     with pytest.raises(ConfigurationError, match="no watchlisted photos"):
         crowd_spec(1, 3, 1, 10.0, watchlisted=())
+
+
+def test_a_street_crowd_has_street_sizes_crossings_and_hidden_faces(
+        real_photos: dict[str, Path]) -> None:
+    from lfr_framework.evaluation.scenes import StreetCrowd, ground_truth, street_crowd_spec
+
+    look = StreetCrowd(faces_in_view=12, min_face_px=40, max_face_px=120)
+    names = {"obama2": "obama", "obama3": "obama", "astronaut": "eileen_collins"}
+    spec = street_crowd_spec(["obama2", "obama3"], ["biden", "grace_hopper", "astronaut"],
+                             watchlisted_passes=4, duration_s=6.0, identities=names,
+                             look=look, seed=2)
+    again = street_crowd_spec(["obama2", "obama3"], ["biden", "grace_hopper", "astronaut"],
+                              watchlisted_passes=4, duration_s=6.0, identities=names,
+                              look=look, seed=2)
+    assert spec == again  # the seed decides everything
+    sizes = [p.face_height_px for p in spec.passes]
+    assert min(sizes) >= 40 and max(sizes) <= 120
+    assert {p.direction for p in spec.passes} == {1, -1}  # people walk both ways, and cross
+    assert sum(p.identity == "obama" for p in spec.passes) == 4
+    assert any(p.end_face_height_px for p in spec.passes)  # some walk towards the camera
+    # Bigger faces are lower in the frame (nearer the camera).
+    near = [p.y_frac for p in spec.passes if p.face_height_px > 90]
+    far = [p.y_frac for p in spec.passes if p.face_height_px < 55]
+    assert statistics.mean(near) > statistics.mean(far)
+    truth = ground_truth(spec, real_photos)
+    in_view = truth.counts_in_view()
+    assert 6 <= statistics.mean(in_view[len(in_view) // 3:]) <= 18
+    assert any(p.partial_boxes for p in truth.passes)  # walkers hide one another
+    watchlisted = [p for p in truth.passes if p.identity == "obama"]
+    assert all(p.in_view for p in watchlisted)
+    with pytest.raises(ConfigurationError, match="min_face_px"):
+        street_crowd_spec(["obama2"], ["biden"], 1, 5.0,
+                          look=StreetCrowd(min_face_px=130, max_face_px=120))

@@ -12,12 +12,14 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from lfr_api.biometrics.crypto import DataKeyError
 from lfr_framework.errors import (
+    CalibrationError,
     ConfigurationError,
     EnrolmentError,
     ImageDecodeError,
     LFRError,
     ModelError,
     PluginError,
+    ThresholdPolicyError,
 )
 from lfr_framework.retention import (
     HoldAlreadyReleasedError,
@@ -107,6 +109,12 @@ def handle_exception(request: Request[Any, Any, Any], exc: Exception) -> Respons
                        check=exc.check)
     if isinstance(exc, ImageDecodeError):
         return problem(415, "not-an-image", "Not an image", str(exc), path)
+    if isinstance(exc, ThresholdPolicyError):
+        return problem(422, "threshold-policy", "Threshold policy cannot be applied", str(exc),
+                       path, errors=[{"field": "target_fpir", "message": str(exc)}])
+    if isinstance(exc, CalibrationError):
+        log.error("%s %s: %s", request.method, path, exc)
+        return problem(503, "calibration-unavailable", "Calibration unavailable", str(exc), path)
     if isinstance(exc, ConfigurationError | PluginError):
         return problem(400, "invalid-configuration", "Invalid configuration", str(exc), path,
                        errors=[{"field": "options", "message": str(exc)}])

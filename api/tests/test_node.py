@@ -169,24 +169,31 @@ def test_the_watchlist_is_served_only_live_and_only_to_its_node(
     with node_client.node_http(server.url, d["key"]) as http:
         r = http.get("/ingest/watchlist")
         assert r.headers["cache-control"] == "no-store"
-        entries = node_client.watchlist(http)
+        listed = node_client.watchlist(http)
+        entries = listed.entries
         assert list(entries) == [d["entry"]["id"]]
         model_id, templates = entries[d["entry"]["id"]]
         assert templates.shape == (1, 128) and model_id == d["entry"]["model_id"]
+        recorded = api.client.get(f"/deployments/{d['dep']}",
+                                  headers=api.headers[Role.admin]).json()["operating_point"]
+        assert listed.threshold == recorded["threshold"]
         matcher = plugin_host.matchers.create("usearch", {}, "matcher_options", dimension=128)
         sync = WatchlistSync(matcher, model_id)
-        sync.apply(node_client.watchlist(http))
+        sync.apply(node_client.watchlist(http).entries)
         assert len(matcher) == 1
         second = enrol(api, d["dep"], [("b.jpg", photo_bytes["biden"])], reference="WR-9").json()
-        sync.apply(node_client.watchlist(http))
+        grown = node_client.watchlist(http)
+        sync.apply(grown.entries)
         assert len(matcher) == 2
+        # Two templates double the comparisons per search: the threshold is re-derived up.
+        assert grown.threshold > listed.threshold
         r = api.client.delete(f"/deployments/{d['dep']}/watchlist/{second['id']}",
                               headers=api.headers[Role.admin])
         assert r.status_code == 204
-        sync.apply(node_client.watchlist(http))
+        sync.apply(node_client.watchlist(http).entries)
         assert len(matcher) == 1
         matcher.destroy()
-        assert waiting["entry"]["id"] not in node_client.watchlist(http)
+        assert waiting["entry"]["id"] not in node_client.watchlist(http).entries
         r = api.client.post(f"/deployments/{d['dep']}/close", headers=api.headers[Role.admin])
         assert r.status_code == 200
         with pytest.raises(node_client.NodeApiError) as exc:

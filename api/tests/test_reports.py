@@ -120,6 +120,14 @@ def test_the_reports_numbers_equal_the_counts_of_its_records(
             truth["false_alerts"]) == (2653, 6, 3, 2)  # the fixture's own arithmetic
     assert results["false_alert_rate"] == pytest.approx(2 / 2653)
     assert results["false_alert_rate_text"] == "1 in 1,326 faces seen"
+    accuracy = report["accuracy"]  # the authorisation's prediction beside the observed rate
+    assert accuracy["faces_seen"] == 2653 and accuracy["false_alerts"] == 2
+    assert accuracy["observed_false_alert_rate"] == pytest.approx(2 / 2653)
+    low, high = accuracy["observed_ci95"]
+    assert low == pytest.approx(9.13e-5, rel=0.01) and high == pytest.approx(2.72e-3, rel=0.01)
+    assert accuracy["predicted_fpir_ci95"][1] <= 0.00105 and accuracy["consistent"] is True
+    assert accuracy["predicted_false_alerts"] == pytest.approx(
+        accuracy["predicted_fpir"] * 2653)
     assert results["outcomes"] == {"arrested": 1, "false_alert_not_the_person": 2,
                                    "no_further_action": 1, "words_of_advice": 1}
     assert report["hours_live"] > 0

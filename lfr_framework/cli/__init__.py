@@ -11,6 +11,7 @@ import click
 
 from lfr_framework import __version__
 from lfr_framework.cli.audit_cmd import audit
+from lfr_framework.cli.calibrate_cmd import calibrate
 from lfr_framework.cli.demo_cmd import demo
 from lfr_framework.cli.enrol_cmd import enrol
 from lfr_framework.cli.evaluate_cmd import evaluate
@@ -44,7 +45,7 @@ def cli(verbose: int, log_file: Path | None) -> None:
     configure_logging(verbose, log_file)
 
 
-for command in (demo, run, enrol, plugins, models, evaluate, evaluate_scene, audit):
+for command in (demo, run, enrol, plugins, models, calibrate, evaluate, evaluate_scene, audit):
     cli.add_command(command)
 
 

@@ -12,6 +12,7 @@ from lfr_framework.cli.run_cmd import print_alert
 from lfr_framework.demo.runner import run_demo
 from lfr_framework.demo.scenario import ENTRY_IDENTITY
 from lfr_framework.models.store import default_home
+from lfr_framework.thresholds.policy import describe
 
 
 @click.command()
@@ -27,6 +28,9 @@ def demo(workdir: Path | None) -> None:
     score = result.score
     click.echo("")
     click.echo(f"watchlist: {', '.join(ENTRY_IDENTITY)}")
+    if result.operating_point is not None:
+        for line in describe(result.operating_point):
+            click.echo(line)
     click.echo(f"watchlisted passes alerted: {score.alerted_passes}/{score.watchlisted_passes}; "
                f"false alerts: {score.false_alerts}")
     click.echo("counters: " + ", ".join(f"{k}={v}" for k, v in result.counters.as_dict().items()))

@@ -20,8 +20,9 @@ from lfr_framework.evaluation.scene_runner import load_truth, run_scene, summary
 @click.option("--watchlist", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="One sub-folder per entry, named after the identity in the ground truth.")
 @click.option("--threshold", "thresholds", type=click.FloatRange(0.0, 1.0, min_open=True),
-              multiple=True, help="Match threshold; repeat for several runs (default: the "
-              "model's default, or the --config file's).")
+              multiple=True, help="Experts: a fixed threshold; repeat for several runs "
+              "(default: the operating threshold the deployment's policy gives for the "
+              "watchlist's size).")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
               default=None, help="Deployment TOML whose detector, recogniser, matcher and "
               "pipeline settings to use (its cameras and sinks are ignored).")

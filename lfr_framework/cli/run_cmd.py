@@ -13,6 +13,7 @@ import click
 from lfr_framework.cli.common import load_host, load_store
 from lfr_framework.config import load_config
 from lfr_framework.deployment import build_deployment
+from lfr_framework.thresholds.policy import describe
 from lfr_framework.types import Alert
 
 
@@ -37,8 +38,9 @@ def run(config_path: Path, duration: float | None, stats: bool) -> None:
     host = load_host()
     built = build_deployment(config, host, load_store(host), on_alert=print_alert)
     click.echo(f"deployment {config.deployment.id}: {built.watchlist_size} watchlist entries, "
-               f"threshold {built.pipeline.settings.threshold:.3f}, "
                f"{len(config.cameras)} camera(s)", err=True)
+    for line in describe(built.operating_point):
+        click.echo(f"  {line}", err=True)
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:

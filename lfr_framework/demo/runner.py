@@ -16,6 +16,7 @@ from lfr_framework.evaluation.scenes import GroundTruth, render_scene, truth_pat
 from lfr_framework.models.store import ModelStore
 from lfr_framework.plugins import PluginHost
 from lfr_framework.sample_photos import fetch_photos
+from lfr_framework.thresholds.policy import OperatingPoint
 from lfr_framework.types import Alert, PipelineCounters
 
 
@@ -27,6 +28,7 @@ class DemoResult:
     counters: PipelineCounters = field(default_factory=PipelineCounters)
     score: PassScore = field(default_factory=PassScore)
     alerts_file: Path | None = None
+    operating_point: OperatingPoint | None = None
 
 
 def prepare_workdir(workdir: Path) -> tuple[Path, Path]:
@@ -87,9 +89,12 @@ def run_demo(
     finally:
         built.components.matcher.destroy()
     truth = GroundTruth.load(truth_path(video))
-    scene_alerts = [
-        SceneAlert((a.frame_timestamp - start).total_seconds(), ENTRY_IDENTITY[a.entry_id])
-        for a in result.alerts
-    ]
+    result.operating_point = built.operating_point
+    fps = truth.spec.fps
+    scene_alerts = []
+    for a in result.alerts:
+        at_s = (a.frame_timestamp - start).total_seconds()
+        scene_alerts.append(SceneAlert(at_s, ENTRY_IDENTITY[a.entry_id], round(at_s * fps),
+                                       a.face_box))
     result.score = score_passes(truth, scene_alerts, set(ENTRY_IDENTITY.values()))
     return result

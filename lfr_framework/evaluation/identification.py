@@ -1,48 +1,68 @@
-"""Open-set 1:N identification metrics (TPIR, FPIR) over a gallery and probes on disk.
+"""Open-set 1:N identification runs over a gallery and probes on disk, the product's way.
 
 Folder layout: ``gallery/<identity>/*.jpg`` and ``probes/<identity>/*.jpg``. A probe whose
-identity has no gallery folder is a non-mated search (a passer-by).
-The JSON this module produces is an interface, documented in docs/evaluation.md.
+identity has no gallery folder is a non-mated search (a passer-by). The gallery is enrolled as
+a watchlist is (the enrolment checks); each probe goes through what a camera's best shot goes
+through: detection (the largest face), the quality gate, keypoint refinement, alignment,
+embedding and a top-1 search. What happened to each probe is kept; its template is not.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
-from lfr_framework.enrolment import select_face
+from lfr_framework.enrolment import template_from_image
 from lfr_framework.errors import EnrolmentError, ImageDecodeError, LFRError
 from lfr_framework.imaging import image_files, read_image
 from lfr_framework.interfaces import Detector, Matcher, Recogniser
+from lfr_framework.models.store import sha256_of
+from lfr_framework.pipeline.quality import QualityGate
+from lfr_framework.pipeline.refine import confirmed
 from lfr_framework.types import Templates
 
-DEFAULT_THRESHOLDS = tuple(round(t, 2) for t in np.arange(0.05, 1.0, 0.05))
+SEARCHED = "searched"
+NO_FACE = "no_face"
+UNREADABLE = "unreadable"
+QUALITY = "quality"
 
 
 @dataclass(frozen=True, slots=True)
 class ProbeResult:
-    """One probe search: the truth and the best candidate (no template kept)."""
+    """One probe: the truth, what happened to it, and the best candidate if it was searched.
+
+    ``outcome`` is ``searched``, ``no_face``, ``unreadable`` or ``quality`` (the gate refused
+    it; ``check`` names the check).
+    """
 
     path: str
     identity: str
     mated: bool
-    top_entry: str | None
-    top_score: float | None
-    detected: bool
+    outcome: str
+    top_entry: str | None = None
+    top_score: float | None = None
+    check: str | None = None
+
+    @property
+    def searched(self) -> bool:
+        """Whether the probe reached the matcher."""
+        return self.outcome == SEARCHED
 
 
 @dataclass(slots=True)
 class EvaluationResult:
-    """Every probe's outcome, and the gallery's failures."""
+    """Every probe's outcome, the gallery's enrolment, and the photos' digest."""
 
     model_id: str
     gallery_identities: list[str]
     probes: list[ProbeResult] = field(default_factory=list)
     gallery_failures: list[dict[str, str]] = field(default_factory=list)
+    gallery_entries: int = 0
+    gallery_templates: int = 0
+    photo_hashes: list[str] = field(default_factory=list)
 
 
 def identities(directory: Path) -> dict[str, list[Path]]:
@@ -51,19 +71,61 @@ def identities(directory: Path) -> dict[str, list[Path]]:
         raise LFRError(f"{directory} is not a directory of identity sub-folders")
     found = {p.name: image_files(p) for p in sorted(directory.iterdir()) if p.is_dir()}
     if not found:
-        raise LFRError(f"{directory} has no identity sub-folders")
+        raise LFRError(f"{directory} has no identity sub-folders: put each person's photos "
+                       "in a folder named after them")
     return found
 
 
-def _embed_largest(
-    path: Path, detector: Detector, recogniser: Recogniser
-) -> Templates | None:
-    image = read_image(path)
+def enrol_gallery(gallery: Path, detector: Detector, recogniser: Recogniser, gate: QualityGate,
+                  matcher: Matcher, result: EvaluationResult,
+                  warn: Callable[[str], None]) -> None:
+    """Enrol each gallery identity with the product's enrolment checks (largest face)."""
+    for identity, files in identities(gallery).items():
+        rows: list[Templates] = []
+        for path in files:
+            try:
+                image = read_image(path)
+                rows.append(template_from_image(image, str(path), detector, recogniser, gate,
+                                                largest=True))
+                result.photo_hashes.append(sha256_of(path))
+            except (ImageDecodeError, EnrolmentError) as exc:
+                warn(f"gallery photo not enrolled: {exc}")
+                result.gallery_failures.append({"path": str(path), "reason": str(exc)})
+        if rows:
+            templates = np.vstack(rows)
+            matcher.add(identity, templates)
+            result.gallery_entries += 1
+            result.gallery_templates += len(templates)
+
+
+def search_probe(path: Path, identity: str, mated: bool, detector: Detector,
+                 recogniser: Recogniser, gate: QualityGate, matcher: Matcher,
+                 warn: Callable[[str], None]) -> tuple[ProbeResult, str | None]:
+    """One probe through the product's path; its result and its photo's sha256."""
+    try:
+        image = read_image(path)
+    except ImageDecodeError as exc:
+        warn(f"probe not read: {exc}")
+        return ProbeResult(str(path), identity, mated, UNREADABLE), None
+    digest = sha256_of(path)
     detections = detector.detect(image)
     if not detections:
-        return None
-    face = select_face(detections, str(path), largest=True)
-    return recogniser.embed([recogniser.align(image, face)])
+        return ProbeResult(str(path), identity, mated, NO_FACE), digest
+    faces = confirmed(detector, image, detections, gate.settings.min_detection_score)
+    if not faces:
+        return ProbeResult(str(path), identity, mated, QUALITY, check="detection_score"), digest
+    # The face the closer look is surest of; not the largest: on a street frame a false
+    # detection of the background can be larger than the person's face.
+    face = faces[0]
+    report = gate.assess(image, face)
+    if not report.passed:
+        return ProbeResult(str(path), identity, mated, QUALITY, check=report.failed_check), digest
+    template = recogniser.embed([recogniser.align(image, face)])
+    candidates = matcher.search(template, 1)[0]
+    template.fill(0.0)
+    top = candidates[0] if candidates else None
+    return ProbeResult(str(path), identity, mated, SEARCHED, top.entry_id if top else None,
+                       float(top.score) if top else None), digest
 
 
 def run_evaluation(
@@ -72,132 +134,27 @@ def run_evaluation(
     detector: Detector,
     recogniser: Recogniser,
     matcher: Matcher,
+    gate: QualityGate,
     progress: Callable[[int], None] | None = None,
+    warn: Callable[[str], None] = lambda message: None,
 ) -> EvaluationResult:
-    """Enrol the gallery, search every probe, and record each top candidate."""
+    """Enrol the gallery, search every probe, and record each outcome."""
     gallery_ids = identities(gallery)
     probe_ids = identities(probes)
+    if not any(probe_ids.values()):
+        raise LFRError(f"{probes} holds no images in its identity sub-folders")
     result = EvaluationResult(recogniser.model_id, sorted(gallery_ids))
-    for identity, files in gallery_ids.items():
-        rows: list[Templates] = []
-        for path in files:
-            try:
-                template = _embed_largest(path, detector, recogniser)
-            except (ImageDecodeError, EnrolmentError) as exc:
-                result.gallery_failures.append({"path": str(path), "reason": str(exc)})
-                continue
-            if template is None:
-                result.gallery_failures.append({"path": str(path), "reason": "no face found"})
-                continue
-            rows.append(template)
-        if rows:
-            matcher.add(identity, np.vstack(rows))
+    enrol_gallery(gallery, detector, recogniser, gate, matcher, result, warn)
+    if not len(matcher):
+        raise LFRError(f"no gallery photo in {gallery} could be enrolled; see the warnings")
     enrolled = set(gallery_ids)
     for identity, files in probe_ids.items():
-        mated = identity in enrolled
         for path in files:
-            try:
-                template = _embed_largest(path, detector, recogniser)
-            except ImageDecodeError:
-                template = None
+            probe, digest = search_probe(path, identity, identity in enrolled, detector,
+                                         recogniser, gate, matcher, warn)
+            result.probes.append(probe)
+            if digest is not None:
+                result.photo_hashes.append(digest)
             if progress is not None:
                 progress(1)
-            if template is None:
-                result.probes.append(ProbeResult(str(path), identity, mated, None, None, False))
-                continue
-            candidates = matcher.search(template, 1)[0]
-            top = candidates[0] if candidates else None
-            result.probes.append(ProbeResult(
-                str(path), identity, mated,
-                top.entry_id if top else None, top.score if top else None, True,
-            ))
     return result
-
-
-def threshold_for_fpir(nonmated_scores: Sequence[float], target: float) -> float | None:
-    """The lowest threshold whose FPIR is at most ``target`` (``None`` without non-mated data).
-
-    A non-mated search counts as a false positive when its top score is ≥ the threshold,
-    so the answer is just above the ``floor(target·N)+1``-th highest non-mated score.
-    """
-    if not nonmated_scores:
-        return None
-    scores = sorted(nonmated_scores, reverse=True)
-    allowed = int(np.floor(target * len(scores) + 1e-9))
-    if allowed >= len(scores):
-        return float(min(scores))
-    return float(np.nextafter(np.float32(scores[allowed]), np.float32(np.inf)))
-
-
-def metrics(
-    result: EvaluationResult, thresholds: Sequence[float], target_fpir: float
-) -> dict[str, Any]:
-    """The documented JSON summary of an evaluation."""
-    mated = [p for p in result.probes if p.mated]
-    nonmated = [p for p in result.probes if not p.mated]
-    nonmated_scores = [p.top_score if p.top_score is not None else -1.0 for p in nonmated]
-    rank1 = sum(1 for p in mated if p.top_entry == p.identity)
-    rows = []
-    for t in thresholds:
-        tp = sum(1 for p in mated
-                 if p.top_entry == p.identity and p.top_score is not None and p.top_score >= t)
-        fp = sum(1 for p in nonmated if p.top_score is not None and p.top_score >= t)
-        rows.append({
-            "threshold": float(t),
-            "tpir": tp / len(mated) if mated else None,
-            "fpir": fp / len(nonmated) if nonmated else None,
-            "true_positives": tp,
-            "false_positives": fp,
-        })
-    chosen = threshold_for_fpir(nonmated_scores, target_fpir)
-    tpir_at = None
-    if chosen is not None and mated:
-        tpir_at = sum(1 for p in mated if p.top_entry == p.identity
-                      and p.top_score is not None and p.top_score >= chosen) / len(mated)
-    return {
-        "model_id": result.model_id,
-        "gallery_identities": len(result.gallery_identities),
-        "counts": {
-            "mated_probes": len(mated),
-            "nonmated_probes": len(nonmated),
-            "detection_failures": sum(1 for p in result.probes if not p.detected),
-            "gallery_failures": len(result.gallery_failures),
-        },
-        "rank1_accuracy": rank1 / len(mated) if mated else None,
-        "thresholds": rows,
-        "target_fpir": target_fpir,
-        "threshold_at_target_fpir": chosen,
-        "tpir_at_target_fpir": tpir_at,
-        "gallery_failures": result.gallery_failures,
-        "probes": [
-            {"path": p.path, "identity": p.identity, "mated": p.mated,
-             "top_entry": p.top_entry, "top_score": p.top_score, "detected": p.detected}
-            for p in result.probes
-        ],
-    }
-
-
-def plot(summary: dict[str, Any], path: Path) -> None:
-    """Write TPIR and FPIR against threshold as a PNG (needs matplotlib)."""
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        raise LFRError("--plot needs matplotlib: pip install 'lfr-framework[plot]'") from None
-    rows = summary["thresholds"]
-    xs = [r["threshold"] for r in rows]
-    fig, ax = plt.subplots(figsize=(6, 4))
-    ax.plot(xs, [r["tpir"] for r in rows], label="TPIR (mated, rank 1, ≥ threshold)")
-    ax.plot(xs, [r["fpir"] for r in rows], label="FPIR (non-mated, any ≥ threshold)")
-    if summary["threshold_at_target_fpir"] is not None:
-        ax.axvline(summary["threshold_at_target_fpir"], linestyle="--", color="grey",
-                   label=f"threshold at FPIR ≤ {summary['target_fpir']}")
-    ax.set_xlabel("threshold (cosine similarity)")
-    ax.set_ylabel("rate")
-    ax.set_title(f"{summary['model_id']}: TPIR / FPIR against threshold")
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)

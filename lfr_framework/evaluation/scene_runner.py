@@ -38,6 +38,7 @@ class SceneRun:
     alerts: list[SceneAlert]
     counters: PipelineCounters
     score: PassScore
+    operating_point: dict[str, Any] | None = None
 
 
 def load_truth(video: Path, truth: Path | None = None) -> GroundTruth:
@@ -100,11 +101,16 @@ def run_scene(video: Path, truth: GroundTruth, watchlist: Path, host: PluginHost
         raise ConfigurationError(
             f"{video} has {counters.frames_read} frames but its ground truth describes "
             f"{truth.frame_count}: the truth file belongs to another scene")
-    scene_alerts = [SceneAlert((a.frame_timestamp - SCENE_EPOCH).total_seconds(), a.entry_id)
-                    for a in alerts]
+    scene_alerts = [scene_alert(a, truth.spec.fps) for a in alerts]
     score = score_passes(truth, scene_alerts, set(entries), TOLERANCE_S)
     return SceneRun(built.pipeline.settings.threshold, built.components.recogniser.model_id,
-                    scene_alerts, counters, score)
+                    scene_alerts, counters, score, built.operating_point.to_dict())
+
+
+def scene_alert(alert: Alert, fps: float) -> SceneAlert:
+    """What scoring needs of an alert: its time and frame in the scene, entry and face box."""
+    at_s = (alert.frame_timestamp - SCENE_EPOCH).total_seconds()
+    return SceneAlert(at_s, alert.entry_id, round(at_s * fps), alert.face_box)
 
 
 def percentile(values: Sequence[float], q: float) -> float | None:
@@ -119,16 +125,15 @@ def pass_outcomes(truth: GroundTruth, run: SceneRun, watchlisted: set[str]
     for p in truth.passes:
         if p.first_s is None or p.last_s is None:
             continue
-        times = [a.at_s for a in run.alerts if a.identity == p.identity
-                 and p.first_s - TOLERANCE_S <= a.at_s <= p.last_s + TOLERANCE_S]
+        first = run.score.first_alert_s.get(p.index)
         out.append({
             "index": p.index, "identity": p.identity, "photo": p.photo,
             "watchlisted": p.identity in watchlisted,
             "face_height_px": p.face_height_px, "end_face_height_px": p.end_face_height_px,
             "first_s": p.first_s, "last_s": p.last_s,
             "in_view_s": round(p.last_s - p.first_s, 4),
-            "alerted": bool(times),
-            "latency_s": max(min(times) - p.first_s, 0.0) if times else None,
+            "alerted": first is not None,
+            "latency_s": max(first - p.first_s, 0.0) if first is not None else None,
         })
     return out
 
@@ -141,12 +146,15 @@ def summary(truth: GroundTruth, run: SceneRun, watchlisted: Sequence[str]) -> di
     latencies = score.latencies_s
     return {
         "threshold": run.threshold,
+        "operating_point": run.operating_point,
         "model_id": run.model_id,
         "pass_tpir": score.pass_tpir,
         "watchlisted_passes": score.watchlisted_passes,
         "alerted_passes": score.alerted_passes,
         "true_alerts": score.true_alerts,
         "false_alerts": score.false_alerts,
+        "misidentifications": score.misidentifications,
+        "unlocated_alerts": score.unlocated_alerts,
         "faces_seen": seen,
         "faces_in_truth": sum(1 for p in truth.passes if p.first_s is not None),
         "false_alerts_per_1000_faces": 1000.0 * score.false_alerts / seen if seen else None,

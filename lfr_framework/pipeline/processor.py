@@ -16,6 +16,7 @@ from lfr_framework.interfaces import Detector, Matcher, Recogniser
 from lfr_framework.pipeline.faults import ComponentRef, FaultLog
 from lfr_framework.pipeline.policy import AlertCooldown, BestShotPolicy, RecognitionSettings
 from lfr_framework.pipeline.quality import QualityGate
+from lfr_framework.pipeline.refine import refined
 from lfr_framework.pipeline.timing import StageTimer
 from lfr_framework.pipeline.tracker import Track, Tracker, TrackerSettings
 from lfr_framework.types import (
@@ -129,12 +130,27 @@ class FrameProcessor:
             return []
         return self._recognise(frame, chosen)
 
+    def _refined(self, image: Image, detection: Detection) -> Detection:
+        """The detector's refinement of a face about to be recognised (as it was if that
+        fails: a coarse alignment is better than none)."""
+        try:
+            return refined(self.components.detector, image, detection)
+        except Exception as exc:
+            self.faults.record(self.components.detector_ref, exc, "face not refined")
+            return detection
+
     def _recognise(
         self, frame: Frame, chosen: list[tuple[Detection, Track, float]]
     ) -> list[Alert]:
         c = self.components
         crops: list[Image] = []
         kept: list[tuple[Detection, Track, float]] = []
+        with self.timer.stage("refine"), c.detector_lock:
+            looked = [(self._refined(frame.image, d), track, q) for d, track, q in chosen]
+        chosen = [item for item in looked
+                  if item[0].score >= self.quality.settings.min_detection_score]
+        # A face the closer look does not confirm is a false detection: not recognised.
+        self.counters.faces_rejected_quality += len(looked) - len(chosen)
         with self.timer.stage("align"):
             for item in chosen:
                 try:
@@ -192,6 +208,7 @@ class FrameProcessor:
                     first_seen_at=track.first_seen,
                     probe_crop=probe_crop(frame.image, detection),
                     probe_template=np.array(templates[index], dtype=np.float32, copy=True),
+                    face_box=detection.box,
                 ))
         # Invariant 2: the aligned crops and the templates of this frame are dropped now;
         # they are overwritten first so no copy lingers in reusable memory.

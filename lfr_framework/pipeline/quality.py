@@ -22,8 +22,10 @@ class QualitySettings(pydantic.BaseModel):
 
     model_config = pydantic.ConfigDict(extra="forbid")
 
-    min_face_px: float = pydantic.Field(40.0, gt=0, description="minimum face box height")
-    min_inter_eye_px: float = pydantic.Field(12.0, ge=0)
+    min_face_px: float = pydantic.Field(
+        20.0, gt=0, description="minimum face box height (smaller faces recognise too poorly "
+        "to be worth a model run; see docs/evaluation.md)")
+    min_inter_eye_px: float = pydantic.Field(8.0, ge=0)
     min_sharpness: float = pydantic.Field(
         20.0, ge=0, description="minimum variance of the Laplacian over the face"
     )

@@ -111,6 +111,7 @@ class Pipeline:
         }
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
+        self._processors: list[FrameProcessor] = []
         self._alert_lock = threading.Lock()
         # Sinks (a phone push may take seconds to retry) run on their own thread, so a
         # slow delivery never holds up recognition; None tells the thread to finish.
@@ -141,6 +142,7 @@ class Pipeline:
                 timer=self.timer,
                 faults=self.faults,
             )
+            self._processors.append(processor)
             for target, role in ((self._read_loop, "reader"), (self._process_loop, "worker")):
                 thread = threading.Thread(
                     target=target,
@@ -154,6 +156,12 @@ class Pipeline:
         self._delivery_thread.start()
         log.info("pipeline for deployment %s started with %d camera(s)",
                  self.settings.deployment_id, len(self.cameras))
+
+    def set_threshold(self, threshold: float) -> None:
+        """Match at ``threshold`` from the next recognition on (the watchlist changed)."""
+        self.settings.threshold = threshold
+        for processor in self._processors:
+            processor.threshold = threshold
 
     def wait(self, timeout: float | None = None) -> bool:
         """Wait until every finite source is exhausted and processed; True if all finished."""

@@ -78,7 +78,17 @@ class Deployment(SQLModel, table=True):
     authorised_by: str | None = _fk("users.id", ondelete="RESTRICT", nullable=True, index=False)
     authorised_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     published_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    #: An expert's fixed score threshold; ``None`` derives it from ``target_fpir``.
     threshold: float | None = Field(default=None)
+    #: The false positive identification rate per passer-by the deployment accepts.
+    target_fpir: float = Field(default=0.001, sa_column_kwargs={"server_default": "0.001"})
+    #: Expected footfall (faces seen) over the deployment, for the predicted false alerts.
+    expected_faces: int | None = Field(default=None)
+    #: The operating point recorded at authorisation and on every watchlist change after.
+    operating_point: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
+    operating_point_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    #: Whether the public notice shows the predicted false alert rate (the force's choice).
+    publish_prediction: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
     detector: str = Field(default="mediapipe", max_length=100)
     detector_options: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
     recogniser: str = Field(default="arcface_onnx", max_length=100)

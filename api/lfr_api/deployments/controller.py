@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Request, delete, get, patch, post, put
-from litestar.params import FromPath, JSONBody
+from litestar.params import FromPath, FromQuery, JSONBody
 from sqlmodel import col, select
 
 from lfr_api.context import ctx_of, retention_of
 from lfr_api.db import audit
 from lfr_api.db.models import Assignment, Camera, Deployment, DeploymentTransition, ServiceAccount
+from lfr_api.deployments import operating_point as points
 from lfr_api.deployments import service
 from lfr_api.deployments.schemas import (
     AssignmentIn,
@@ -22,6 +23,7 @@ from lfr_api.deployments.schemas import (
     DeploymentOut,
     DeploymentUpdate,
     NodeConfiguration,
+    OperatingPointOut,
     PublicNotice,
     RetentionNotice,
     ServiceAccountIn,
@@ -29,7 +31,7 @@ from lfr_api.deployments.schemas import (
     TransitionNote,
     TransitionOut,
 )
-from lfr_api.errors import NotFound
+from lfr_api.errors import InvalidRequest, NotFound
 from lfr_api.retention.periods import EffectivePeriods
 from lfr_api.security.guards import allow, principal, public
 from lfr_api.security.middleware import API_KEY_PREFIX
@@ -44,7 +46,16 @@ Req = Request[Any, Any, Any]
 
 
 def _out(d: Deployment) -> DeploymentOut:
-    return DeploymentOut.model_validate(d)
+    out = DeploymentOut.model_validate(d)
+    if out.operating_point is not None:
+        out.operating_point.recorded_at = d.operating_point_at
+    return out
+
+
+def _published_prediction(d: Deployment) -> float | None:
+    """The predicted FPIR's upper edge, if the force chose to publish it."""
+    band = (d.operating_point or {}).get("predicted_fpir_ci95")
+    return float(band[1]) if d.publish_prediction and band else None
 
 
 def _notice(periods: EffectivePeriods) -> RetentionNotice:
@@ -95,7 +106,7 @@ class DeploymentController(Controller):
             deployment = service.get_deployment(session, deployment_id)
             if action == "authorise":
                 assert data is not None
-                event = service.authorise(session, deployment, who, data)
+                event = service.authorise(ctx, session, deployment, who, data)
             elif action == "start":
                 event = service.start(ctx, session, deployment, who, note)
             else:
@@ -133,6 +144,22 @@ class DeploymentController(Controller):
               data: JSONBody[TransitionNote | None] = None) -> DeploymentOut:
         """Close the deployment; its watchlist images and templates are destroyed."""
         return self._transition(request, deployment_id, "close", data.note if data else "")
+
+    @get("/{deployment_id:str}/operating-point", guards=allow(A, AO, S, C),
+         sync_to_thread=True)
+    def operating_point(self, request: Req, deployment_id: FromPath[str],
+                        expected_faces: FromQuery[int | None] = None) -> OperatingPointOut:
+        """The threshold the deployment's policy gives for its watchlist now and what it
+        predicts (FPIR per passer-by with its 95% band; with ``expected_faces``, the false
+        alerts to expect): what the authorising officer weighs before authorising."""
+        ctx = ctx_of(request)
+        if expected_faces is not None and not 0 <= expected_faces <= 10**9:
+            raise InvalidRequest("expected_faces must be between 0 and 1,000,000,000",
+                                 errors=[{"field": "expected_faces", "message": "out of range"}])
+        with ctx.db.session() as session:
+            deployment = service.get_deployment(session, deployment_id)
+            point = points.compute(ctx, session, deployment, expected_faces)
+            return OperatingPointOut.model_validate(point.to_dict())
 
     @get("/{deployment_id:str}/transitions", guards=allow(A, AO, S, C), sync_to_thread=True)
     def transitions(self, request: Req, deployment_id: FromPath[str]) -> list[TransitionOut]:
@@ -275,7 +302,8 @@ class PublicController(Controller):
                                  legal_basis=d.legal_basis, state=d.state,
                                  starts=d.authorised_start, ends=d.authorised_end,
                                  published_at=d.published_at,
-                                 retention=_notice(retention.periods_of(d.retention_periods)))
+                                 retention=_notice(retention.periods_of(d.retention_periods)),
+                                 predicted_false_alert_rate=_published_prediction(d))
                     for d in rows]
 
 

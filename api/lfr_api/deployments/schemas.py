@@ -43,6 +43,55 @@ class RetentionNotice(Schema):
         "deleted immediately", description="Faces that match no one are never stored.")
 
 
+TARGET_FPIR_TEXT = (
+    "The false positive identification rate per passer-by the deployment accepts, in "
+    "(0, 0.1] (0.001 = 1 in 1,000); the threshold follows from the recogniser's calibration "
+    "and the watchlist's size. Out of range: 422.")
+PUBLISH_PREDICTION_TEXT = (
+    "Whether the public notice shows the predicted false alert rate per passer-by (the "
+    "upper end of its 95% band, recorded at authorisation).")
+TARGET_FPIR_RANGE: dict[str, Any] = {"exclusiveMinimum": 0, "maximum": 0.1}
+EXPECTED_FACES_FIELD = Field(
+    None, ge=0, le=10**9, description="Expected footfall (faces seen) over the deployment: "
+    "the predicted false alerts are computed from it.")
+
+
+class CalibrationOut(Schema):
+    """Which calibration an operating point comes from."""
+
+    model_id: str
+    model_sha256: str
+    dataset_digest: str
+    identities: int
+    photos: int
+    pairs: int
+    created_at: str
+    max_watchlist_size: int = Field(
+        description="The most templates for which the calibration vouches for the target.")
+
+
+class OperatingPointOut(Schema):
+    """The threshold a deployment runs at and what it predicts, shown before authorising."""
+
+    policy: str = Field(description="target_fpir or fixed_threshold")
+    target_fpir: float | None
+    threshold: float
+    model_id: str
+    watchlist_entries: int
+    watchlist_templates: int
+    predicted_fpir: float | None = Field(description="Predicted false positive "
+                                         "identification rate per passer-by.")
+    predicted_fpir_ci95: list[float] | None
+    expected_faces: int | None
+    expected_false_alerts: float | None
+    expected_false_alerts_ci95: list[float] | None
+    calibration: CalibrationOut | None
+    warnings: list[str]
+    recorded_at: datetime | None = Field(
+        None, description="When it was recorded (at authorisation, and at every watchlist "
+        "change after it); null for a preview.")
+
+
 class DeploymentCreate(Schema):
     """A draft deployment: what an admin prepares before authorisation."""
 
@@ -51,7 +100,13 @@ class DeploymentCreate(Schema):
     purpose: str = ""
     planned_start: AwareDatetime | None = None
     planned_end: AwareDatetime | None = None
-    threshold: float | None = Field(None, gt=0, le=1)
+    threshold: float | None = Field(
+        None, gt=-1, le=1, description="Experts only: a fixed score threshold instead of "
+        "target_fpir (the predicted FPIR is shown for it).")
+    target_fpir: float = Field(0.001, description=TARGET_FPIR_TEXT,
+                               json_schema_extra=TARGET_FPIR_RANGE)
+    expected_faces: int | None = EXPECTED_FACES_FIELD
+    publish_prediction: bool = Field(False, description=PUBLISH_PREDICTION_TEXT)
     detector: str = Field("mediapipe", min_length=1, max_length=100)
     detector_options: dict[str, Any] = Field(default_factory=dict)
     recogniser: str = Field("arcface_onnx", min_length=1, max_length=100)
@@ -69,7 +124,11 @@ class DeploymentUpdate(Schema):
     purpose: str | None = None
     planned_start: AwareDatetime | None = None
     planned_end: AwareDatetime | None = None
-    threshold: float | None = Field(None, gt=0, le=1)
+    threshold: float | None = Field(None, gt=-1, le=1)
+    target_fpir: float | None = Field(None, description=TARGET_FPIR_TEXT,
+                                      json_schema_extra=TARGET_FPIR_RANGE)
+    expected_faces: int | None = EXPECTED_FACES_FIELD
+    publish_prediction: bool | None = Field(None, description=PUBLISH_PREDICTION_TEXT)
     retention_periods: RetentionPeriods | None = None
 
 
@@ -85,6 +144,9 @@ class Authorisation(Schema):
     location: str = Field(min_length=1, max_length=500)
     authorised_start: AwareDatetime
     authorised_end: AwareDatetime
+    expected_faces: int | None = Field(
+        None, ge=0, le=10**9, description="Expected footfall, if the admin's estimate is to "
+        "be replaced: the predicted false alerts recorded with the authorisation use it.")
 
     @model_validator(mode="after")
     def _window(self) -> Authorisation:
@@ -120,6 +182,11 @@ class DeploymentOut(Schema):
     authorised_at: datetime | None
     published_at: datetime | None
     threshold: float | None
+    target_fpir: float
+    expected_faces: int | None
+    publish_prediction: bool
+    operating_point: OperatingPointOut | None = Field(
+        description="Recorded at authorisation and at every watchlist change after it.")
     detector: str
     detector_options: dict[str, Any]
     recogniser: str
@@ -144,6 +211,9 @@ class PublicNotice(Schema):
     ends: datetime | None
     published_at: datetime | None
     retention: RetentionNotice
+    predicted_false_alert_rate: float | None = Field(
+        None, description="At most this share of passers-by is expected to be falsely "
+        "alerted on (95%), when the force publishes its prediction.")
 
 
 class TransitionOut(Schema):

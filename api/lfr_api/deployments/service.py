@@ -11,6 +11,7 @@ from lfr_api.context import AppContext, retention_of
 from lfr_api.db import audit
 from lfr_api.db.models import Assignment, Camera, Deployment, DeploymentTransition, User
 from lfr_api.db.types import utcnow
+from lfr_api.deployments import operating_point
 from lfr_api.deployments.schemas import (
     Authorisation,
     CameraIn,
@@ -20,6 +21,7 @@ from lfr_api.deployments.schemas import (
 from lfr_api.errors import Conflict, Forbidden, InvalidRequest, NotFound
 from lfr_api.security.roles import Principal, Role
 from lfr_framework.events import DeploymentStateChanged
+from lfr_framework.thresholds.policy import check_target_fpir
 
 DRAFT, AUTHORISED, LIVE, CLOSED = "draft", "authorised", "live", "closed"
 #: Roles that see every deployment; officers see only those they are assigned to.
@@ -67,6 +69,7 @@ def create(ctx: AppContext, session: Session, who: Principal,
     """A new draft; plugin names and options, and retention periods, are checked first
     (400 naming the key)."""
     _check_window(data.planned_start, data.planned_end, "planned_end")
+    check_target_fpir(data.target_fpir)
     periods = data.retention_periods.stored()
     retention_of(ctx).check_periods(periods)
     deployment = Deployment(**data.model_dump(exclude={"retention_periods"}),
@@ -89,6 +92,11 @@ def update(ctx: AppContext, session: Session, who: Principal, deployment: Deploy
     deployment's periods (``null`` or ``{}`` clears them)."""
     _require(deployment, DRAFT, action="edit")
     changes = data.model_dump(exclude_unset=True)
+    if "target_fpir" in changes:
+        if changes["target_fpir"] is None:
+            raise InvalidRequest("target_fpir cannot be null: give a rate in (0, 0.1]",
+                                 errors=[{"field": "target_fpir", "message": "null"}])
+        check_target_fpir(changes["target_fpir"])
     old_periods = dict(deployment.retention_periods)
     if "retention_periods" in changes:
         given = data.retention_periods
@@ -138,17 +146,22 @@ def _require(deployment: Deployment, *states: str, action: str) -> None:
                        f"(it must be {' or '.join(states)})", state=deployment.state)
 
 
-def authorise(session: Session, deployment: Deployment, who: Principal,
+def authorise(ctx: AppContext, session: Session, deployment: Deployment, who: Principal,
               data: Authorisation) -> DeploymentStateChanged:
-    """Record the authorisation and move draft → authorised."""
+    """Record the authorisation and move draft → authorised; the operating point (threshold
+    and predicted false alerts) the authorising officer saw is recorded with it."""
     _require(deployment, DRAFT, action="authorise")
-    for key, value in data.model_dump().items():
+    for key, value in data.model_dump(exclude={"expected_faces"}).items():
         setattr(deployment, key, value)
+    if data.expected_faces is not None:
+        deployment.expected_faces = data.expected_faces
     deployment.authorised_by = who.id
     deployment.authorised_at = utcnow()
+    point = operating_point.record(ctx, session, deployment, who.actor, "authorised")
     # The periods authorised are on record: they cannot change after this (``update``).
     return _move(session, deployment, AUTHORISED, who,
-                 retention_periods=dict(deployment.retention_periods))
+                 retention_periods=dict(deployment.retention_periods),
+                 threshold=point.threshold, predicted_fpir=point.predicted_fpir)
 
 
 def publish(session: Session, deployment: Deployment, who: Principal) -> Deployment:

@@ -13,11 +13,13 @@ from typing import Any
 
 import numpy as np
 from litestar import Controller, Request, Response, get
+from pydantic import Field
 from sqlmodel import select
 
 from lfr_api.biometrics import storage
 from lfr_api.context import ctx_of
 from lfr_api.db.models import WatchlistEntry
+from lfr_api.deployments.operating_point import operating_threshold
 from lfr_api.deployments.service import LIVE, get_deployment
 from lfr_api.errors import Conflict
 from lfr_api.schemas import Schema
@@ -41,6 +43,9 @@ class NodeWatchlist(Schema):
     """The live deployment's watchlist as a node matches against it."""
 
     deployment_id: str
+    operating_threshold: float = Field(
+        description="The score a match must reach to raise an alert: the deployment's "
+        "operating point, re-derived when the watchlist changes; alerts carry it.")
     entries: list[NodeEntry]
 
 
@@ -72,10 +77,12 @@ class NodeWatchlistController(Controller):
                                        .where(WatchlistEntry.deployment_id == deployment.id))
                           .all())
             templates = storage.deployment_templates(session, deployment.id)
+            threshold = operating_threshold(ctx_of(request), deployment)
         entries = [NodeEntry(entry_id=entry_id, model_id=models.get(entry_id, ""),
                              dimension=int(rows.shape[1]), templates_f32le_base64=encode_rows(rows))
                    for entry_id, rows in sorted(templates.items()) if rows.size]
         log.info("node %s read the watchlist of deployment %s (%d entries)", who.actor,
                  deployment.id, len(entries))
-        return Response(NodeWatchlist(deployment_id=deployment.id, entries=entries),
+        return Response(NodeWatchlist(deployment_id=deployment.id,
+                                      operating_threshold=threshold, entries=entries),
                         headers={"Cache-Control": "no-store"})

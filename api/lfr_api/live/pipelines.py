@@ -98,6 +98,13 @@ class LivePipelines:
         self._sync_lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        ctx.matchers.on_threshold(self._new_threshold)
+
+    def _new_threshold(self, deployment_id: str, threshold: float) -> None:
+        with self._lock:
+            pipeline = self.running.get(deployment_id)
+        if pipeline is not None:
+            pipeline.set_threshold(threshold)
 
     def start(self) -> None:
         """Watch the database on a background thread."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -96,6 +97,20 @@ class LiveMatchers:
         self.host = host
         self._matchers: dict[str, Matcher] = {}
         self._lock = threading.Lock()
+        self._threshold_listeners: list[Callable[[str, float], None]] = []
+
+    def on_threshold(self, listener: Callable[[str, float], None]) -> None:
+        """Call ``listener(deployment_id, threshold)`` whenever a threshold is re-derived."""
+        self._threshold_listeners.append(listener)
+
+    def set_threshold(self, deployment_id: str, threshold: float) -> None:
+        """A deployment's threshold changed (its watchlist did): tell its pipelines now."""
+        for listener in list(self._threshold_listeners):
+            try:
+                listener(deployment_id, threshold)
+            except Exception:
+                log.exception("deployment %s: a pipeline did not take the new threshold",
+                              deployment_id)
 
     def start(self, deployment: Deployment, dimension: int,
               entries: dict[str, Templates]) -> Matcher:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -47,8 +48,16 @@ def configuration(http: httpx.Client) -> NodeConfiguration:
     return NodeConfiguration.model_validate(_get(http, "/ingest/configuration"))
 
 
-def watchlist(http: httpx.Client) -> dict[str, tuple[str, Templates]]:
-    """``GET /ingest/watchlist``: entry id → (model id, templates), only while live."""
+@dataclass(frozen=True, slots=True)
+class Watchlist:
+    """What a node matches against: entry id → (model id, templates), and the threshold."""
+
+    entries: dict[str, tuple[str, Templates]]
+    threshold: float
+
+
+def watchlist(http: httpx.Client) -> Watchlist:
+    """``GET /ingest/watchlist``: the templates and operating threshold, only while live."""
     body = _get(http, "/ingest/watchlist")
     out: dict[str, tuple[str, Templates]] = {}
     for entry in body["entries"]:
@@ -56,4 +65,4 @@ def watchlist(http: httpx.Client) -> dict[str, tuple[str, Templates]]:
                 for t in entry["templates_f32le_base64"]]
         templates = np.vstack(rows).astype(np.float32).reshape(-1, int(entry["dimension"]))
         out[entry["entry_id"]] = (entry["model_id"], templates)
-    return out
+    return Watchlist(out, float(body["operating_threshold"]))

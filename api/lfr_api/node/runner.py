@@ -161,14 +161,15 @@ class NodeRunner:
         sync = WatchlistSync(matcher, recogniser.model_id)
         reason = "stopped"
         try:
-            sync.apply(client.watchlist(self.http))
+            listed = client.watchlist(self.http)
+            sync.apply(listed.entries)
             cameras: list[CameraSource] = [
                 host.camera_sources.create(c.source, c.options, f"cameras.{c.camera_id}.options",
                                            camera_id=c.camera_id, uri=c.uri)
                 for c in config.cameras]
             settings = PipelineSettings(
                 deployment_id=deployment.id,
-                threshold=deployment.threshold or recogniser.default_threshold,
+                threshold=listed.threshold,
                 realtime=any(getattr(c, "live", True) for c in cameras))
             components = SharedComponents.build(
                 (detector, ComponentRef("detector", det.name, det.plugin)),
@@ -206,7 +207,9 @@ class NodeRunner:
                 state = self._config().deployment.state
                 if state != "live":
                     return f"the deployment is {state}"
-                sync.apply(client.watchlist(self.http))
+                listed = client.watchlist(self.http)
+                sync.apply(listed.entries)
+                self.pipeline.set_threshold(listed.threshold)
             except client.NodeApiError as exc:
                 if exc.status == 409:
                     return "the deployment is no longer live"

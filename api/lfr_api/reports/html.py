@@ -100,8 +100,8 @@ def render_html(report: DeploymentReport) -> str:
                 ("Watchlist images enrolled", report.watchlist_images_enrolled),
                 ("Recogniser / models", f"{report.recogniser} / "
                                         f"{', '.join(report.model_ids) or '—'}"),
-                ("Threshold (configured)", "model default" if report.threshold is None
-                 else report.threshold),
+                ("Threshold (expert's fixed)", "from the target FPIR"
+                 if report.threshold is None else report.threshold),
                 ("Thresholds in alerts", ", ".join(f"{t:g}" for t in report.thresholds_used)
                  or "—")]),
         "<h2>Results</h2>",
@@ -120,6 +120,8 @@ def render_html(report: DeploymentReport) -> str:
                  else f"{r.false_alert_rate:.6f} ({r.false_alert_rate_text})"),
                 ("Alerts per hour", "—" if r.alerts_per_hour is None
                  else round(r.alerts_per_hour, 3))]),
+        "<h2>Predicted against observed</h2>",
+        _table(_accuracy_rows(report)),
         "<h3>Outcomes</h3>",
         _table([(k.replace("_", " "), v) for k, v in outcome_rows]),
         f"<h2>Timeline ({report.timeline_bucket_minutes}-minute buckets)</h2>",
@@ -151,3 +153,34 @@ def render_html(report: DeploymentReport) -> str:
     return ("<!doctype html><html lang=en><head><meta charset=utf-8>"
             f"<title>{escape(report.name)} — post-deployment report</title>"
             f"<style>{STYLE}</style></head><body>{''.join(body)}</body></html>\n")
+
+
+def _rate(value: float | None) -> str:
+    return "—" if value is None else f"{value:.2g}"
+
+
+def _band(values: list[float] | None) -> str:
+    return "—" if not values else f"{values[0]:.2g} to {values[1]:.2g}"
+
+
+def _accuracy_rows(report: DeploymentReport) -> list[tuple[str, object]]:
+    """The prediction recorded at authorisation beside what was observed."""
+    a = report.accuracy
+    verdict = {True: "yes", False: "NO: review the calibration and the outcomes",
+               None: "—"}[a.consistent]
+    rows: list[tuple[str, object]] = [
+        ("Policy", a.policy or "—"),
+        ("Target FPIR per passer-by", _rate(a.target_fpir)),
+        ("Operating threshold", "—" if a.threshold is None else f"{a.threshold:.4f}"),
+        ("Templates in the watchlist", "—" if a.watchlist_templates is None
+         else a.watchlist_templates),
+        ("Predicted FPIR (95% band)",
+         f"{_rate(a.predicted_fpir)} ({_band(a.predicted_fpir_ci95)})"),
+        ("Predicted false alerts for the faces seen", "—" if a.predicted_false_alerts is None
+         else f"{a.predicted_false_alerts:.2f}"),
+        ("Observed false alerts ÷ faces seen (95%)",
+         f"{a.false_alerts} ÷ {a.faces_seen} = {_rate(a.observed_false_alert_rate)} "
+         f"({_band(a.observed_ci95)})"),
+        ("Observed within the prediction", verdict)]
+    rows += [("Warning", w) for w in a.warnings]
+    return rows

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from pydantic import Field
+
 from lfr_api.schemas import Schema
 
 
@@ -54,6 +56,29 @@ class ResultCounts(Schema):
     false_alert_rate: float | None
     false_alert_rate_text: str
     alerts_per_hour: float | None
+
+
+class AccuracyFacts(Schema):
+    """What the authorisation predicted beside what was observed. The observed false alert
+    rate is false alerts ÷ faces seen, with its 95% Clopper–Pearson interval; with none
+    observed its upper end is the one-sided 95% bound (about 3 ÷ faces seen)."""
+
+    policy: str | None
+    target_fpir: float | None
+    threshold: float | None
+    watchlist_templates: int | None
+    predicted_fpir: float | None
+    predicted_fpir_ci95: list[float] | None
+    predicted_false_alerts: float | None = Field(
+        description="Predicted FPIR × faces seen: the false alerts the prediction expects.")
+    faces_seen: int
+    false_alerts: int
+    observed_false_alert_rate: float | None
+    observed_ci95: list[float] | None
+    consistent: bool | None = Field(
+        description="Whether the observed interval overlaps the predicted band (null when "
+        "nothing was predicted or observed).")
+    warnings: list[str]
 
 
 class TimelineBucket(Schema):
@@ -111,6 +136,7 @@ class DeploymentReport(Schema):
     recogniser: str
     model_ids: list[str]
     results: ResultCounts
+    accuracy: AccuracyFacts
     timeline_bucket_minutes: int
     timeline: list[TimelineBucket]
     retention: RetentionFacts

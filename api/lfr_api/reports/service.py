@@ -23,6 +23,7 @@ from lfr_api.db.models import (
 )
 from lfr_api.deployments.service import CLOSED, LIVE, get_deployment
 from lfr_api.reports.schemas import (
+    AccuracyFacts,
     AuthorisationFacts,
     CameraFacts,
     DeletionStatus,
@@ -34,6 +35,7 @@ from lfr_api.reports.schemas import (
 )
 from lfr_api.retention.periods import EffectivePeriods, effective_periods
 from lfr_framework.interfaces import RetentionPolicy
+from lfr_framework.statistics import clopper_pearson, upper_bound_zero
 
 #: Outcomes that confirm the alert was the person on the watchlist (a true alert), and the
 #: one that says it was not (a false alert); the others leave it undetermined.
@@ -61,6 +63,29 @@ def _rate_text(false_alerts: int, faces_seen: int) -> str:
     if false_alerts == 0:
         return f"0 false alerts in {faces_seen} faces seen"
     return f"1 in {round(faces_seen / false_alerts):,} faces seen"
+
+
+def _accuracy(d: Deployment, results: ResultCounts) -> AccuracyFacts:
+    """The recorded prediction beside the observed false alert rate."""
+    point = d.operating_point or {}
+    seen, false = results.faces_seen, results.false_alerts
+    observed = clopper_pearson(false, seen)
+    if observed is not None and false == 0:
+        observed = (0.0, upper_bound_zero(seen) or 1.0)
+    predicted = point.get("predicted_fpir")
+    band = point.get("predicted_fpir_ci95")
+    consistent = None
+    if band is not None and observed is not None:
+        consistent = observed[0] <= band[1] and band[0] <= observed[1]
+    return AccuracyFacts(
+        policy=point.get("policy"), target_fpir=point.get("target_fpir"),
+        threshold=point.get("threshold"), watchlist_templates=point.get("watchlist_templates"),
+        predicted_fpir=predicted, predicted_fpir_ci95=band,
+        predicted_false_alerts=None if predicted is None else predicted * seen,
+        faces_seen=seen, false_alerts=false,
+        observed_false_alert_rate=false / seen if seen else None,
+        observed_ci95=list(observed) if observed is not None else None,
+        consistent=consistent, warnings=list(point.get("warnings", [])))
 
 
 def _bucket_minutes(start: datetime, end: datetime) -> int:
@@ -234,7 +259,8 @@ def build_report(session: Session, deployment_id: str, now: datetime,
         threshold=d.threshold, thresholds_used=sorted({t for t, _ in alert_facts}),
         recogniser=d.recogniser,
         model_ids=sorted(set(entries) | {m for _, m in alert_facts}),
-        results=results, timeline_bucket_minutes=minutes, timeline=timeline,
+        results=results, accuracy=_accuracy(d, results), timeline_bucket_minutes=minutes,
+        timeline=timeline,
         retention=RetentionFacts(policy=periods.policy,
                                  alert_biometrics_days=periods.alert_biometrics_days,
                                  watchlist_hours_after_end=periods.watchlist_hours_after_end,

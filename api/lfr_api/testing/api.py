@@ -136,7 +136,8 @@ def authorisation(start: datetime | None = None, hours: float = 1.0) -> dict[str
 
 def build_api(plugin_host: PluginHost, database_url: str, **overrides: Any) -> Iterator[Api]:
     """Start an app (lifespan included) with a user of every role."""
-    settings = make_settings(default_home(), database_url, **overrides)
+    home = overrides.pop("home", default_home())
+    settings = make_settings(home, database_url, **overrides)
     app = create_app(settings, host=plugin_host)
     with TestClient(app) as client:
         api = Api(app=app, client=client)

@@ -11,6 +11,7 @@ from lfr_api.biometrics import storage
 from lfr_api.context import AppContext, retention_of
 from lfr_api.db import audit
 from lfr_api.db.models import WatchlistEntry, WatchlistImage
+from lfr_api.deployments import operating_point as points
 from lfr_api.deployments.service import CLOSED, get_deployment
 from lfr_api.errors import Conflict, InvalidRequest, NotFound
 from lfr_api.security.roles import Principal
@@ -79,8 +80,12 @@ def enrol(ctx: AppContext, deployment_id: str, who: Principal, meta: EntryMetada
                               "images": len(files), "model_id": model_id})
         out = entry_out(session, entry)
         stacked = storage.entry_templates(session, entry.id)
+        session.flush()
+        point = points.rederive_after_watchlist_change(ctx, session, deployment, who.actor)
     ctx.matchers.add(deployment_id, entry.id, stacked)
     stacked.fill(0.0)
+    if point is not None:
+        ctx.matchers.set_threshold(deployment_id, point.threshold)
     log.info("watchlist entry %s enrolled in deployment %s with %d image(s)",
              entry.id, deployment_id, len(files))
     return out
@@ -105,7 +110,12 @@ def remove(ctx: AppContext, deployment_id: str, entry_id: str, who: Principal) -
         audit.record(session, actor=who.actor, action="watchlist.entry_removed",
                      subject=f"deployment:{deployment_id}",
                      details={"entry_id": entry_id, "items_deleted": len(deleted)})
+        session.flush()
+        point = points.rederive_after_watchlist_change(
+            ctx, session, get_deployment(session, deployment_id), who.actor)
     ctx.matchers.remove(deployment_id, entry_id)
+    if point is not None:
+        ctx.matchers.set_threshold(deployment_id, point.threshold)
     retention.deliver_after_commit()
 
 

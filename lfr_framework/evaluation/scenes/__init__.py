@@ -13,6 +13,7 @@ from lfr_framework.evaluation.scenes.render import (
     truth_path,
 )
 from lfr_framework.evaluation.scenes.spec import BACKGROUNDS, Pass, SceneSpec
+from lfr_framework.evaluation.scenes.street import StreetCrowd, street_crowd_spec
 from lfr_framework.evaluation.scenes.truth import GroundTruth, PassTruth
 
 __all__ = [
@@ -22,9 +23,11 @@ __all__ = [
     "Pass",
     "PassTruth",
     "SceneSpec",
+    "StreetCrowd",
     "crowd_spec",
     "ground_truth",
     "render_frames",
     "render_scene",
+    "street_crowd_spec",
     "truth_path",
 ]

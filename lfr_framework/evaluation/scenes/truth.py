@@ -40,6 +40,9 @@ class PassTruth:
     first_s: float | None
     last_s: float | None
     boxes: dict[int, BoundingBox] = field(repr=False)
+    #: Frames where the face is on screen but mostly hidden (less than the in-view fraction
+    #: visible): a detector may still find it, so scoring may match an alert to it.
+    partial_boxes: dict[int, BoundingBox] = field(repr=False, default_factory=dict)
 
     @property
     def in_view(self) -> bool:
@@ -112,16 +115,21 @@ def compute_truth(spec: SceneSpec, aspects: Mapping[str, float], video: str | No
                   ) -> GroundTruth:
     """Work out from the spec alone where each face is in view (no pixels are drawn)."""
     boxes: list[dict[int, BoundingBox]] = [{} for _ in spec.passes]
+    partial: list[dict[int, BoundingBox]] = [{} for _ in spec.passes]
     for frame in range(spec.frame_count):
         placed = frame_placements(spec, aspects, frame)
         for order, target in enumerate(placed):
             seen = visible_fraction(target, placed[order + 1:], spec.width, spec.height)
-            if seen >= IN_VIEW_FRACTION:
-                face = target.face
-                boxes[target.pass_index][frame] = BoundingBox(
-                    round(face.x, 2), round(face.y, 2), round(face.width, 2), round(face.height, 2))
+            if seen <= 0.0:
+                continue
+            face = target.face
+            rounded = BoundingBox(round(face.x, 2), round(face.y, 2), round(face.width, 2),
+                                  round(face.height, 2))
+            where = boxes if seen >= IN_VIEW_FRACTION else partial
+            where[target.pass_index][frame] = rounded
     passes = []
-    for index, (item, found) in enumerate(zip(spec.passes, boxes, strict=True)):
+    for index, (item, found, hidden) in enumerate(zip(spec.passes, boxes, partial,
+                                                      strict=True)):
         first = min(found) if found else None
         last = max(found) if found else None
         passes.append(PassTruth(
@@ -131,7 +139,7 @@ def compute_truth(spec: SceneSpec, aspects: Mapping[str, float], video: str | No
             first_frame=first, last_frame=last,
             first_s=None if first is None else first / spec.fps,
             last_s=None if last is None else last / spec.fps,
-            boxes=found))
+            boxes=found, partial_boxes=hidden))
     return GroundTruth(spec=spec, passes=passes, video=video)
 
 
@@ -144,15 +152,19 @@ def _pass_to_dict(item: PassTruth) -> dict[str, Any]:
         "first_s": item.first_s, "last_s": item.last_s,
         # [frame, x, y, width, height] of the face box in each in-view frame
         "boxes": [[f, b.x, b.y, b.width, b.height] for f, b in sorted(item.boxes.items())],
+        "partial_boxes": [[f, b.x, b.y, b.width, b.height]
+                          for f, b in sorted(item.partial_boxes.items())],
     }
 
 
 def _pass_from_dict(data: dict[str, Any]) -> PassTruth:
     boxes = {int(f): BoundingBox(float(x), float(y), float(w), float(h))
              for f, x, y, w, h in data["boxes"]}
+    partial = {int(f): BoundingBox(float(x), float(y), float(w), float(h))
+               for f, x, y, w, h in data.get("partial_boxes", [])}
     return PassTruth(
         index=int(data["index"]), identity=str(data["identity"]), photo=str(data["photo"]),
         direction=int(data["direction"]), face_height_px=float(data["face_height_px"]),
         end_face_height_px=float(data["end_face_height_px"]),
         first_frame=data["first_frame"], last_frame=data["last_frame"],
-        first_s=data["first_s"], last_s=data["last_s"], boxes=boxes)
+        first_s=data["first_s"], last_s=data["last_s"], boxes=boxes, partial_boxes=partial)

@@ -88,4 +88,5 @@ def test_registers_one_recogniser_and_nothing_else(host: PluginHost) -> None:
     assert info.registers == {
         "recognisers": ["arcface_onnx"],
         "models": [DEFAULT_MODEL_ID, "arcface-w600k-r50", "arcface-w600k-mbf"],
+        "calibrations": [DEFAULT_MODEL_ID],
     }

@@ -25,8 +25,12 @@ def test_defaults(host: PluginHost) -> None:
     assert host.detectors.validate_options("mediapipe", {}, "detector") == {
         "model": "blazeface-full-range-sparse",
         "min_score": 0.5,
-        "tiles": 1,
+        "tiles": "auto",
+        "min_face_px": 32.0,
         "tile_overlap": 0.25,
+        "refine": True,
+        "refine_context": 3.0,
+        "refine_size": 192,
         "nms_iou": 0.3,
     }
 
@@ -44,6 +48,10 @@ def test_option_model_covers_every_declared_model() -> None:
         ({"model": "yunet"}, "detector.model"),
         ({"tiles": 0}, "detector.tiles"),
         ({"tiles": 9}, "detector.tiles"),
+        ({"tiles": "many"}, "detector.tiles"),
+        ({"min_face_px": 4}, "detector.min_face_px"),
+        ({"refine_context": 1.0}, "detector.refine_context"),
+        ({"refine_size": 40}, "detector.refine_size"),
         ({"tile_overlap": 0.9}, "detector.tile_overlap"),
         ({"nms_iou": 0}, "detector.nms_iou"),
         ({"min_scor": 0.4}, "detector.min_scor"),

@@ -32,8 +32,10 @@ from lfr_framework.types import (
     Image,
 )
 from lfr_mediapipe.metadata import with_task_metadata
+from lfr_mediapipe.native_log import native_output_to_log
 from lfr_mediapipe.options import MediaPipeOptions
-from lfr_mediapipe.tiling import Tile, merge_detections, tile_grid
+from lfr_mediapipe.refine import crop_window, nearest_centre, window_around
+from lfr_mediapipe.tiling import Tile, auto_rows, merge_detections, tile_grid
 
 #: BlazeFace's six keypoints in output order. Index 0 is the subject's right eye, which
 #: appears on the left of the image (checked on the test photos).
@@ -50,7 +52,12 @@ def _load_task(models: ModelStore, model_id: str, min_score: float) -> vision.Fa
         min_detection_confidence=min_score,
     )
     try:
-        return vision.FaceDetector.create_from_options(options)
+        with native_output_to_log():
+            task = vision.FaceDetector.create_from_options(options)
+            # The first call logs too (glog's banner, tensor alignment): make it now.
+            blank = np.zeros((64, 64, 3), np.uint8)
+            task.detect(mp.Image(image_format=mp.ImageFormat.SRGB, data=blank))
+            return task
     except (ValueError, RuntimeError, OSError) as exc:
         raise ModelError(
             f"MediaPipe could not load model {model_id!r} from {path}: {exc}"
@@ -59,7 +66,7 @@ def _load_task(models: ModelStore, model_id: str, min_score: float) -> vision.Fa
 
 def _close_task(task: vision.FaceDetector) -> None:
     """Close a MediaPipe task; at interpreter exit its worker may already have stopped."""
-    with contextlib.suppress(RuntimeError):
+    with contextlib.suppress(RuntimeError), native_output_to_log():
         task.close()
 
 
@@ -136,6 +143,7 @@ class MediaPipeFaceDetector:
         self.options = options
         self.model_id: str = options.model
         self._lock = threading.Lock()
+        self._auto_rows: dict[tuple[int, int], int] = {}
         self._task: vision.FaceDetector | None = _load_task(
             models, options.model, options.min_score
         )
@@ -156,8 +164,9 @@ class MediaPipeFaceDetector:
         rgb = cast(Image, cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))
         height, width = rgb.shape[:2]
         tiles = [Tile(0, 0, width, height)]
-        if self.options.tiles > 1:
-            grid = tile_grid(width, height, self.options.tiles, self.options.tile_overlap)
+        rows = self._rows(width, height)
+        if rows > 1:
+            grid = tile_grid(width, height, rows, self.options.tile_overlap)
             if len(grid) > 1:
                 tiles += grid
         found: list[Detection] = []
@@ -170,6 +179,38 @@ class MediaPipeFaceDetector:
         if len(tiles) > 1:
             return merge_detections(found, self.options.nms_iou)
         return found
+
+    def _rows(self, width: int, height: int) -> int:
+        """Rows of tiles for a frame of this size (``tiles``, or chosen for ``min_face_px``)."""
+        if self.options.tiles != "auto":
+            return int(self.options.tiles)
+        key = (width, height)
+        rows = self._auto_rows.get(key)
+        if rows is None:
+            rows = auto_rows(width, height, self.options.min_face_px, self.options.tile_overlap)
+            self._auto_rows[key] = rows
+        return rows
+
+    def refine(self, image: Image, detection: Detection) -> Detection:
+        """``detection`` re-measured on a crop around it at the model's resolution (see
+        :mod:`lfr_mediapipe.refine`): box, keypoints and score as the closer look sees them;
+        score 0 when the closer look finds no face there; as it was when ``refine`` is off."""
+        if not self.options.refine:
+            return detection
+        frame = _check_image(image)
+        size = self.options.refine_size
+        window = window_around(detection, self.options.refine_context, size)
+        crop = cast(Image, cv2.cvtColor(crop_window(frame, window, size), cv2.COLOR_BGR2RGB))
+        with self._lock:
+            task = self._task
+            if task is None:
+                raise RuntimeError("this MediaPipe detector is closed")
+            found = self._detect_tile(task, crop, Tile(0, 0, size, size))
+        best = nearest_centre(found, size)
+        if best is None:
+            # Looked at closely, there is no face there: a false detection of the frame.
+            return Detection(detection.box, 0.0, detection.keypoints)
+        return window.to_frame(best)
 
     def _detect_tile(
         self, task: vision.FaceDetector, rgb: Image, tile: Tile

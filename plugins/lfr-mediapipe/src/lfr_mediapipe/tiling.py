@@ -23,6 +23,27 @@ class Tile:
 MIN_TILE = 256
 
 
+#: BlazeFace finds a face reliably when the tile it looks at is at most this many times the
+#: face's height (measured on street stills; docs/evaluation.md): a 192-pixel input then
+#: shows the face at 12 pixels or more.
+TILE_PER_FACE = 16.0
+#: ``tiles = "auto"`` never goes beyond this many rows.
+MAX_AUTO_ROWS = 4
+
+
+def auto_rows(width: int, height: int, min_face_px: float, overlap: float) -> int:
+    """The fewest rows of tiles whose tiles are small enough to show a face of
+    ``min_face_px`` to BlazeFace (1: the whole frame is enough)."""
+    limit = TILE_PER_FACE * min_face_px
+    if max(width, height) <= limit:
+        return 1
+    for rows in range(2, MAX_AUTO_ROWS + 1):
+        grid = tile_grid(width, height, rows, overlap)
+        if max(max(t.width, t.height) for t in grid) <= limit:
+            return rows
+    return MAX_AUTO_ROWS
+
+
 def _span_size(length: int, count: int, overlap: float) -> float:
     return length / (1.0 + (count - 1) * (1.0 - overlap))
 
