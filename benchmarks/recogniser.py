@@ -182,10 +182,11 @@ def score_changes(templates: dict[str, np.ndarray], identities: list[str], thres
 
 
 def run_recogniser(repeats: int = 3, calls: int = 40, work: Path | None = None,
-                   say: Callable[[str], None] = lambda _: None) -> dict[str, Any]:
+                   say: Callable[[str], None] = lambda _: None, placements: int = 2
+                   ) -> dict[str, Any]:
     """Crops, variants, scores and times; the fastest variant at equal scores."""
     say("recogniser: aligning the crops (pinned photos, clean and degraded) …")
-    crops, identities, kinds = crop_set()
+    crops, identities, kinds = crop_set(placements)
     work = work or Path(tempfile.gettempdir())
     variants, build = build_variants(crops, work, say)
     threshold = variants[REFERENCE].default_threshold
@@ -237,12 +238,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, required=True)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--calls", type=int, default=40)
+    parser.add_argument("--placements", type=int, default=2,
+                        help="degraded copies of each photo per condition")
     args = parser.parse_args(argv)
 
     def say(message: str) -> None:
         print(message, file=sys.stderr, flush=True)
 
-    result = run_recogniser(args.repeats, args.calls, args.json.parent, say)
+    result = run_recogniser(args.repeats, args.calls, args.json.parent, say, args.placements)
     args.json.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     print(table(result))
     return 0

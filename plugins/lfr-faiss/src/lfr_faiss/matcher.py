@@ -59,7 +59,9 @@ class FaissMatcher:
         self._lock = threading.Lock()
         self._table = TemplateTable(self.dimension)
         self._index: Any = None  # faiss.IndexPQFastScan once built
-        self._index_keys: Keys = np.empty(0, np.uint64)  # template key of each code
+        # Template key of each code, in code order: [0, _coded) of a buffer that doubles.
+        self._index_keys: Keys = np.empty(0, np.uint64)
+        self._coded = 0
         self._removed_in_index = 0
         self._trained_on = 0
 
@@ -104,7 +106,7 @@ class FaissMatcher:
             else:
                 self._set_threads(1)
                 self._index.add(rows)
-                self._index_keys = np.concatenate([self._index_keys, keys])
+                self._append_index_keys(keys)
         rows.fill(0.0)
 
     def remove(self, entry_id: str) -> bool:
@@ -149,9 +151,19 @@ class FaissMatcher:
         if len(live):
             self._index.add(np.ascontiguousarray(live))
         self._index_keys = self._table.keys
+        self._coded = len(self._index_keys)
         self._removed_in_index = 0
         log.info("faiss matcher: encoded %d templates (quantiser trained on %d)", len(live),
                  self._trained_on)
+
+    def _append_index_keys(self, keys: Keys) -> None:
+        needed = self._coded + len(keys)
+        if needed > len(self._index_keys):
+            grown = np.empty(max(needed, 2 * len(self._index_keys), 1024), np.uint64)
+            grown[: self._coded] = self._index_keys[: self._coded]
+            self._index_keys = grown
+        self._index_keys[self._coded:needed] = keys
+        self._coded = needed
 
     def _set_threads(self, threads: int) -> None:
         faiss.omp_set_num_threads(threads)
@@ -173,6 +185,7 @@ class FaissMatcher:
         self._index.reset()
         self._index = None
         self._index_keys = np.empty(0, np.uint64)
+        self._coded = 0
         self._trained_on = 0
 
     def destroy(self) -> None:
