@@ -77,9 +77,9 @@ class PluginMatcher:
                                                                  **self.options)
         start = time.perf_counter()
         for i in range(len(data)):
-            self._m.add(f"E{i}", data[i:i + 1])
             if i % 1000 == 999 and time.perf_counter() - start > PLUGIN_BUILD_LIMIT_S:
-                raise BuildTooSlow(i + 1, time.perf_counter() - start)
+                raise BuildTooSlow(i, time.perf_counter() - start)
+            self._m.add(f"E{i}", data[i:i + 1])
 
     def top1(self, query: F32) -> int:
         return int(self._m.search(query[None, :], 1)[0][0].entry_id[1:])
