@@ -136,6 +136,8 @@ def test_empty_index_returns_empty_lists(matcher: UsearchMatcher, rng: np.random
     assert len(matcher) == 0
     assert matcher.search(unit(rng, 3, D), k=5) == [[], [], []]
     assert matcher.search(np.zeros((0, D), dtype=np.float32)) == []
+    matcher.add("a", unit(rng, 1, D))  # no query rows against a non-empty watchlist
+    assert matcher.search(np.zeros((0, D), dtype=np.float32)) == []
 
 
 def test_destroy_empties_and_zeroes(matcher: UsearchMatcher, rng: np.random.Generator) -> None:

@@ -154,7 +154,7 @@ class UsearchMatcher:
         k = check_k(k)
         queries = unit_rows(templates, self.dimension, "query templates", allow_empty=True)
         with self._lock:
-            if not self._table.entries:
+            if not self._table.entries or not len(queries):
                 return [[] for _ in range(len(queries))]
             if self._uses_graph():
                 return self._search_graph(queries, k)
