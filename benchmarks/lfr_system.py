@@ -43,9 +43,9 @@ SCENE_START = datetime(2024, 1, 1, tzinfo=UTC)
 
 @contextlib.contextmanager
 def ort_spinning_allowed() -> Iterator[None]:
-    """While open, recognisers are built as before profiling: the plugin's
+    """While open, ONNX Runtime recognisers are built as before profiling: the plugin's
     ``session.intra_op.allow_spinning = "0"`` is ignored, so ORT's threads busy-wait."""
-    module: Any = importlib.import_module("lfr_arcface_onnx.recogniser")
+    module: Any = importlib.import_module("lfr_arcface_onnx.runtimes")
     real = module.ort
 
     class SpinningOptions(real.SessionOptions):  # type: ignore[misc, name-defined]
@@ -122,7 +122,8 @@ class LfrSystem:
                          "options": cfg.detector.options},
             "recogniser": {"name": cfg.recogniser.name,
                            "model": built.components.recogniser.model_id,
-                           "options": cfg.recogniser.options},
+                           "options": cfg.recogniser.options,
+                           "runtime": getattr(built.components.recogniser, "runtime", None)},
             "recognition": built.pipeline.settings.recognition.model_dump(),
             "matcher": cfg.matcher.name,
             "threshold": built.pipeline.settings.threshold,

@@ -18,7 +18,8 @@ from typing import Any
 #: (bucket, substrings of a frame "function (file:line)"), innermost match wins.
 BUCKETS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("model: detector (MediaPipe task)", ("face_detector.py", "mediapipe/tasks")),
-    ("model: recogniser (onnxruntime run)", ("onnxruntime_inference_collection",)),
+    ("model: recogniser (OpenCV DNN or ONNX Runtime)", ("onnxruntime_inference_collection",
+                                                        "lfr_arcface_onnx/runtimes.py")),
     ("model: matcher (USearch)", ("lfr_usearch/",)),
     ("recogniser preprocessing (to_tensor, normalise)", ("lfr_arcface_onnx/preprocessing",
                                                          "lfr_arcface_onnx/recogniser")),

@@ -83,20 +83,49 @@ def ratio_table(ratios: list[dict[str, Any]]) -> str:
 
 
 def search_table(cases: list[dict[str, Any]]) -> str:
-    """Latency, speed-up over exact NumPy, recall, build time and memory per size."""
-    head = (f"{'templates':>9} {'backend':<23} {'p50 ms':>8} {'p99 ms':>8} {'x numpy':>7} "
-            f"{'R@1 mated':>9} {'R@1 non-m':>9} {'build s':>8} {'RSS MB':>7}")
+    """Latency, speed-up over exact NumPy, recall, build time and memory per source and size."""
+    head = (f"{'source':<7} {'templates':>9} {'backend':<17} {'mode':<11} {'p50 ms':>8} "
+            f"{'p99 ms':>8} {'x numpy':>7} {'R@1 mated':>9} {'R@1 non-m':>9} {'build s':>8} "
+            f"{'RSS MB':>7}")
     lines = [head, "-" * len(head)]
     for case in cases:
         for name, b in case["backends"].items():
+            source = case.get("source", "uniform")
             if b.get("build_s") is None:
-                lines.append(f"{case['size']:>9} {name:<23} not built: {b.get('not_built')}, "
-                             f"about {b.get('build_s_extrapolated', 0):.0f} s for all")
+                lines.append(f"{source:<7} {case['size']:>9} {name:<17} not built: "
+                             f"{b.get('not_built')}, about "
+                             f"{b.get('build_s_extrapolated', 0):.0f} s for all")
                 continue
-            lines.append(f"{case['size']:>9} {name:<23} {b['p50_ms']:>8.3f} {b['p99_ms']:>8.3f} "
+            mode = b.get("info", {}).get("mode", "")
+            lines.append(f"{source:<7} {case['size']:>9} {name:<17} {mode:<11} "
+                         f"{b['p50_ms']:>8.3f} {b['p99_ms']:>8.3f} "
                          f"{b['speedup_vs_numpy_p50']:>7.2f} {b['recall1_mated']:>9.3f} "
                          f"{b['recall1_non_mated']:>9.3f} {b['build_s']:>8.2f} "
                          f"{b['rss_delta_mb']:>7.0f}")
+    return "\n".join(lines)
+
+
+def memory_table(memory: dict[str, Any] | None, soak: dict[str, Any] | None) -> str:
+    """RSS per camera, per 10k templates, and the soak's growth."""
+    lines = ["memory (RSS, MiB)"]
+    if memory:
+        for run in memory["cameras"]:
+            lines.append(f"  {run['cameras']} camera(s): loaded {run['rss_loaded_mb']:.0f}, "
+                         f"running median {run['rss_running_median_mb']:.0f}, max "
+                         f"{run['rss_running_max_mb']:.0f} ({run['frames_processed']} frames)")
+        lines.append(f"  per camera: {memory['rss_per_camera_mb']:.1f}; models + watchlist: "
+                     f"{memory['rss_models_and_watchlist_mb']:.0f}")
+        for plugin in memory["templates"]:
+            for row in plugin["sizes"]:
+                lines.append(f"  {plugin['factory']}: {row['templates']} templates "
+                             f"({row['mode']}): +{row['rss_growth_mb']:.1f}, "
+                             f"{row['mb_per_10k']:.1f} per 10k")
+    if soak:
+        g = soak["growth"]
+        lines.append(f"  soak {soak['seconds'] / 60:.0f} min, 1 camera, "
+                     f"{soak['frames_processed']} frames: after warm-up "
+                     f"{g['rss_after_warmup_mb']:.0f} → end {g['rss_end_mb']:.0f} (max "
+                     f"{g['rss_max_mb']:.0f}), slope {g['slope_mb_per_hour']:+.1f} MiB/h")
     return "\n".join(lines)
 
 
@@ -210,17 +239,22 @@ def search_chart(path: Path, cases: list[dict[str, Any]], title: str) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    names = list(cases[0]["backends"])
+    names = list(dict.fromkeys(n for c in cases for n in c["backends"]))
+    sources = list(dict.fromkeys(c.get("source", "uniform") for c in cases))
     fig, axes = plt.subplots(1, 2, figsize=(13, 5))
-    for name in names:
-        built = [c for c in cases if c["backends"].get(name, {}).get("build_s") is not None]
-        sizes = [c["size"] for c in built]
-        p50 = [c["backends"][name]["p50_ms"] for c in built]
-        p99 = [c["backends"][name]["p99_ms"] for c in built]
-        line = axes[0].plot(sizes, p50, marker="o", label=name)[0]
-        axes[0].plot(sizes, p99, linestyle=":", marker="x", color=line.get_color())
-        axes[1].plot(sizes, [c["backends"][name]["recall1_mated"] for c in built], marker="o",
-                     label=name)
+    for source in sources:
+        for name in names:
+            built = [c for c in cases if c.get("source", "uniform") == source
+                     and c["backends"].get(name, {}).get("build_s") is not None]
+            sizes = [c["size"] for c in built]
+            p50 = [c["backends"][name]["p50_ms"] for c in built]
+            p99 = [c["backends"][name]["p99_ms"] for c in built]
+            label = f"{name} ({source})"
+            line = axes[0].plot(sizes, p50, marker="o", label=label)[0]
+            axes[0].plot(sizes, p99, linestyle=":", marker="x", color=line.get_color())
+            axes[1].plot(sizes, [min(c["backends"][name]["recall1_mated"],
+                                     c["backends"][name]["recall1_non_mated"]) for c in built],
+                         marker="o", label=label)
     axes[0].set_xscale("log")
     axes[0].set_yscale("log")
     axes[0].set_xlabel("templates in the watchlist")
@@ -230,7 +264,7 @@ def search_chart(path: Path, cases: list[dict[str, Any]], title: str) -> None:
     axes[1].axhline(0.99, color="red", linestyle="--", linewidth=1, label="0.99")
     axes[1].set_xscale("log")
     axes[1].set_xlabel("templates in the watchlist")
-    axes[1].set_ylabel("recall@1 against exact, mated queries")
+    axes[1].set_ylabel("recall@1 against exact, the lower of mated and non-mated")
     axes[1].set_title("Recall@1")
     axes[1].legend(fontsize=8)
     fig.suptitle(title, fontsize=9)

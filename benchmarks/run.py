@@ -42,7 +42,8 @@ from lfr_framework.errors import ConfigurationError
 
 WATCHLIST_IDENTITIES = {identity for _, identity in WATCHLIST.values()}
 RESULTS = Path(__file__).resolve().parent / "results"
-SECTIONS = ("pipeline", "profile", "search", "sweep", "service")
+SECTIONS = ("pipeline", "profile", "recogniser", "search", "sweep", "memory", "service",
+            "soak")
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,8 +63,15 @@ class Mode:
     sweep_size: int
     service_latency_alerts: int
     service_ingest_s: float
-    #: Whether the search section builds the tuned plugin too (≈ 100 s at 100k).
-    search_tuned: bool = True
+    #: Search section: template sources (benchmarks/search_data.py).
+    search_sources: tuple[str, ...] = ("uniform", "sface")
+    #: Recogniser section: timed blocks, calls per block, degraded copies per photo.
+    recogniser_repeats: int = 3
+    recogniser_calls: int = 40
+    recogniser_placements: int = 2
+    #: Memory section: seconds each camera count runs; the soak's minutes.
+    memory_camera_s: float = 20.0
+    soak_minutes: float = 30.0
 
     def runs_of(self, system: str, default: int = 1) -> int:
         """How many runs per scene ``system`` gets."""
@@ -73,11 +81,13 @@ class Mode:
 MODES = {
     "fast": Mode("fast", ((720, 1), (720, 5), (1080, 5)), 4.0,
                  (("lfr", 3), ("opencv-yunet-sface", 2), ("face_recognition", 1)),
-                 ("pipeline", "profile", "search", "service"), (1_000, 10_000, 100_000), 200,
-                 100_000, 50, 10.0, search_tuned=False),
+                 ("pipeline", "profile", "recogniser", "search", "memory", "service"),
+                 (100, 1_000, 10_000, 100_000), 400, 100_000, 50, 10.0,
+                 search_sources=("sface",), recogniser_repeats=2, recogniser_calls=30,
+                 recogniser_placements=1, memory_camera_s=15.0),
     "full": Mode("full", ((720, 1), (720, 5), (720, 20), (1080, 1), (1080, 5), (1080, 20)),
                  8.0, (("lfr", 5), ("opencv-yunet-sface", 3), ("face_recognition", 1)),
-                 SECTIONS, (1_000, 10_000, 100_000, 1_000_000), 500, 100_000, 200, 30.0),
+                 SECTIONS, (100, 1_000, 10_000, 100_000, 1_000_000), 400, 100_000, 200, 30.0),
 }
 
 
@@ -104,8 +114,8 @@ def parse_args(argv: list[str]) -> tuple[Mode, argparse.Namespace]:
     parser.add_argument("--duration", type=float, help="scene length in seconds")
     parser.add_argument("--systems", help=f"comma-separated, from: {', '.join(SYSTEMS)}")
     parser.add_argument("--sizes", help="1:N search sizes, e.g. 1000,10000,100000")
-    parser.add_argument("--tuned", action="store_true",
-                        help="build the tuned matcher plugin in the search section too")
+    parser.add_argument("--soak-minutes", type=float,
+                        help="length of the one-camera memory soak (default 30)")
     parser.add_argument("--load", type=int, default=0,
                         help="busy processes running beside the pipeline section (another "
                              "camera or the service on the same node), default 0")
@@ -149,8 +159,10 @@ def parse_args(argv: list[str]) -> tuple[Mode, argparse.Namespace]:
         mode = replace(mode, duration_s=args.duration)
     if args.sizes:
         mode = replace(mode, search_sizes=_ints(args.sizes, "--sizes", parser))
-    if args.tuned:
-        mode = replace(mode, search_tuned=True)
+    if args.soak_minutes is not None:
+        if args.soak_minutes <= 0:
+            parser.error("--soak-minutes must be positive")
+        mode = replace(mode, soak_minutes=args.soak_minutes)
     if args.load < 0:
         parser.error("--load must be 0 or more")
     if args.peer_cooldown is not None:
@@ -263,7 +275,7 @@ def main(argv: list[str] | None = None) -> int:
     needed = []
     if "pipeline" in mode.sections and "face_recognition" in dict(mode.runs):
         needed.append("face_recognition")
-    if {"search", "sweep"} & set(mode.sections):
+    if "sweep" in mode.sections:
         needed.append("faiss")
     ensure_installed(needed, say)
     charts: list[Path] = []
@@ -310,7 +322,8 @@ def main(argv: list[str] | None = None) -> int:
 
         payload["search"] = run_in_subprocess("search", list(mode.search_sizes),
                                               mode.search_queries, work / "search.json",
-                                              tuned=mode.search_tuned)
+                                              full=mode.name == "full",
+                                              sources=mode.search_sources)
         charts.append(out / f"{mode.name}-search.png")
         search_chart(charts[-1], payload["search"], stamp)
         print()
@@ -323,6 +336,31 @@ def main(argv: list[str] | None = None) -> int:
                                              work / "sweep.json")
         print()
         print(sweep_table(payload["sweep"]))
+    if "recogniser" in mode.sections:
+        from benchmarks.recogniser import run_recogniser
+        from benchmarks.recogniser import table as recogniser_table
+
+        payload["recogniser"] = run_recogniser(mode.recogniser_repeats, mode.recogniser_calls,
+                                               work, say, mode.recogniser_placements)
+        print()
+        print(recogniser_table(payload["recogniser"]))
+    if {"memory", "soak"} & set(mode.sections):
+        from benchmarks.memory import run_in_subprocess as memory_subprocess
+        from benchmarks.memory import run_memory
+        from benchmarks.report import memory_table
+
+        soak_video = render(SceneCase.of(720, 5, 8.0), out / "scenes").video
+        if "memory" in mode.sections:
+            payload["memory"] = run_memory(soak_video, work, mode.memory_camera_s,
+                                           [10_000, 100_000], say)
+        if "soak" in mode.sections:
+            say(f"memory soak: one camera for {mode.soak_minutes:g} min …")
+            payload["soak"] = memory_subprocess(
+                ["soak", "--video", str(soak_video), "--work", str(work), "--cameras", "1",
+                 "--seconds", str(60.0 * mode.soak_minutes), "--every", "10",
+                 "--warmup", str(min(300.0, 10.0 * mode.soak_minutes))], work / "soak.json")
+        print()
+        print(memory_table(payload.get("memory"), payload.get("soak")))
     if "service" in mode.sections:
         from benchmarks.service import ServicePlan, run_service
 

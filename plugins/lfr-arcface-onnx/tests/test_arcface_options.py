@@ -17,7 +17,7 @@ def test_defaults(host: PluginHost) -> None:
     assert options == {
         "model": DEFAULT_MODEL_ID, "threshold": None, "intra_op_threads": None,
         "inter_op_threads": None, "providers": ("CPUExecutionProvider",), "max_batch": 32,
-        "fold_weights": True,
+        "fold_weights": True, "runtime": "auto", "rewrite_prelu": True,
     }
 
 
@@ -35,6 +35,11 @@ def test_defaults(host: PluginHost) -> None:
          "NoSuchExecutionProvider not available"),
         ({"providers": []}, "recogniser.providers", "at least one execution provider"),
         ({"treshold": 0.5}, "recogniser.treshold", "Extra inputs are not permitted"),
+        ({"runtime": "tensorrt"}, "recogniser.runtime", "'auto', 'opencv' or 'onnxruntime'"),
+        ({"runtime": "opencv", "providers": ["CPUExecutionProvider", "CPUExecutionProvider"]},
+         "recogniser", "providers apply to runtime 'onnxruntime' only"),
+        ({"runtime": "opencv", "inter_op_threads": 2}, "recogniser",
+         "inter_op_threads applies to runtime 'onnxruntime' only"),
     ],
 )
 def test_invalid_options_are_a_configuration_error(

@@ -124,3 +124,40 @@ def test_the_model_file_in_the_store_is_left_untouched(
     status = store.status(DEFAULT_MODEL_ID, verify=True)
     assert status.verified is True
 
+
+
+def _crops(recogniser: ArcFaceOnnxRecogniser, faces: dict) -> list[np.ndarray]:
+    return [recogniser.align(*faces[name]) for name in sorted(faces)]
+
+
+def _cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Row-wise cosine in float64 (float32 rounding alone reaches 2e-7)."""
+    a, b = a.astype(np.float64), b.astype(np.float64)
+    return np.sum(a * b, axis=1) / np.linalg.norm(a, axis=1) / np.linalg.norm(b, axis=1)
+
+
+def test_the_default_runtime_is_opencv_dnn(recogniser: ArcFaceOnnxRecogniser) -> None:
+    assert recogniser.runtime == "opencv"
+
+
+def test_the_prelu_rewrite_leaves_templates_unchanged(store: ModelStore, faces: dict) -> None:
+    """On ONNX Runtime, Relu(x) + s·Min(x, 0) gives the templates PRelu gives."""
+    path = store.path(DEFAULT_MODEL_ID)
+    rewritten = ArcFaceOnnxRecogniser(SFACE, path, runtime="onnxruntime")
+    published = ArcFaceOnnxRecogniser(SFACE, path, runtime="onnxruntime", rewrite_prelu=False)
+    crops = _crops(rewritten, faces)
+    cosines = _cosines(rewritten.embed(crops), published.embed(crops))
+    assert cosines.min() >= 0.9999999, cosines
+
+
+def test_opencv_dnn_and_onnxruntime_give_the_same_scores(
+    store: ModelStore, faces: dict
+) -> None:
+    path = store.path(DEFAULT_MODEL_ID)
+    opencv = ArcFaceOnnxRecogniser(SFACE, path, runtime="opencv")
+    ort_ = ArcFaceOnnxRecogniser(SFACE, path, runtime="onnxruntime")
+    assert (opencv.runtime, ort_.runtime) == ("opencv", "onnxruntime")
+    crops = _crops(opencv, faces)
+    a, b = opencv.embed(crops), ort_.embed(crops)
+    assert _cosines(a, b).min() >= 0.99999
+    assert np.abs(a @ a.T - b @ b.T).max() <= 1e-5  # every pair of photos scores alike

@@ -136,13 +136,15 @@ def test_empty_index_returns_empty_lists(matcher: UsearchMatcher, rng: np.random
     assert len(matcher) == 0
     assert matcher.search(unit(rng, 3, D), k=5) == [[], [], []]
     assert matcher.search(np.zeros((0, D), dtype=np.float32)) == []
+    matcher.add("a", unit(rng, 1, D))  # no query rows against a non-empty watchlist
+    assert matcher.search(np.zeros((0, D), dtype=np.float32)) == []
 
 
 def test_destroy_empties_and_zeroes(matcher: UsearchMatcher, rng: np.random.Generator) -> None:
     data = unit(rng, 20, D)
     for i, row in enumerate(data):
         matcher.add(f"e{i}", row[None, :])
-    storage = matcher._rows._matrix  # the buffer that held the templates
+    storage = matcher._table.rows._matrix  # the buffer that held the templates
     matcher.destroy()
     assert len(matcher) == 0
     assert matcher.template_count == 0
@@ -157,13 +159,13 @@ def test_destroy_empties_and_zeroes(matcher: UsearchMatcher, rng: np.random.Gene
 def test_removal_and_growth_zero_released_rows(rng: np.random.Generator) -> None:
     m = UsearchMatcher(D)
     data = unit(rng, 100, D)  # more than the initial capacity: the buffer grows
-    first_buffer = m._rows._matrix
+    first_buffer = m._table.rows._matrix
     for i, row in enumerate(data):
         m.add(f"e{i}", row[None, :])
     assert not np.any(first_buffer)
     for i in range(100):
         m.remove(f"e{i}")
-    assert not np.any(m._rows._matrix)
+    assert not np.any(m._table.rows._matrix)
 
 
 def test_caller_array_not_modified(matcher: UsearchMatcher, rng: np.random.Generator) -> None:
@@ -209,3 +211,57 @@ def test_graph_built_when_watchlist_crosses_exact_below(rng: np.random.Generator
         m.remove(f"e{i}")
     assert m.mode == "exact"  # below the threshold again: exact search
     assert [r[0].entry_id for r in m.search(data[15:])] == [f"e{i}" for i in range(15, 40)]
+
+
+def test_top_one_is_the_entry_of_the_best_template(
+    matcher: UsearchMatcher, rng: np.random.Generator
+) -> None:
+    t = unit(rng, 30, D)
+    matcher.add("multi", t[:10])
+    for i in range(10, 30):
+        matcher.add(f"single{i}", t[i : i + 1])
+    queries = t + 0.3 * unit(rng, 30, D)
+    exact = queries / np.linalg.norm(queries, axis=1, keepdims=True) @ t.T
+    owner = ["multi"] * 10 + [f"single{i}" for i in range(10, 30)]
+    for result, scores in zip(matcher.search(queries.astype(np.float32), k=1), exact,
+                              strict=True):
+        assert len(result) == 1
+        assert result[0].entry_id == owner[int(np.argmax(scores))]
+        assert result[0].score == pytest.approx(float(scores.max()), abs=1e-5)
+
+
+def test_templates_added_after_the_graph_exists_are_found_at_once(
+    rng: np.random.Generator,
+) -> None:
+    m = UsearchMatcher(D, UsearchOptions(exact_below=20, bulk_add=8))
+    data = unit(rng, 60, D)
+    for i in range(20):
+        m.add(f"e{i}", data[i : i + 1])
+    assert m.mode == "hnsw"
+    assert m._index is not None and len(m._index) == 20  # one bulk build
+    for i in range(20, 27):  # below bulk_add: waiting, scored exactly
+        m.add(f"e{i}", data[i : i + 1])
+        assert m.search(data[i : i + 1])[0][0].entry_id == f"e{i}"
+    assert len(m._index) == 20
+    m.remove("e22")  # a pending template goes without touching the graph
+    assert "e22" not in {c.entry_id for c in m.search(data[22:23], k=30)[0]}
+    m.add("e27", data[27:28])
+    m.add("e28", data[28:29])  # the eighth pending template: one bulk insert
+    assert len(m._index) == 28 and not m._pending
+    present = [i for i in range(29) if i != 22]
+    assert [r[0].entry_id for r in m.search(data[present])] == [f"e{i}" for i in present]
+
+
+@pytest.mark.parametrize("dtype", ["i8", "f16", "f32"])
+def test_graph_scores_are_exact_float32_whatever_its_dtype(
+    rng: np.random.Generator, dtype: str
+) -> None:
+    m = UsearchMatcher(D, UsearchOptions(exact_below=0, dtype=dtype))  # type: ignore[arg-type]
+    data = unit(rng, 200, D)
+    for i, row in enumerate(data):
+        m.add(f"e{i}", row[None, :])
+    queries = unit(rng, 20, D)
+    for query, result in zip(queries, m.search(queries, k=3), strict=True):
+        for candidate in result:
+            row = int(candidate.entry_id[1:])
+            assert candidate.score == pytest.approx(float(query @ data[row]), abs=1e-6)

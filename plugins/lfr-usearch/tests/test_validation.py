@@ -134,3 +134,15 @@ def test_error_messages_hold_no_template_values(matcher: UsearchMatcher) -> None
     with pytest.raises(ValueError) as info:
         matcher.add("a", bad)
     assert "0.123" not in str(info.value)
+
+
+def test_a_cxx_extension_imported_after_the_plugin_still_loads() -> None:
+    """USearch's NumKong exports libstdc++ symbols globally; ONNX Runtime imported after it
+    crashed while loading unless the system libstdc++ came first (the plugin sees to it)."""
+    import subprocess
+    import sys
+
+    pytest.importorskip("onnxruntime")
+    done = subprocess.run([sys.executable, "-c", "import lfr_usearch, onnxruntime"],
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr[-500:]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Sequence
 from pathlib import Path
@@ -9,11 +10,20 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 import onnx
-import onnxruntime as ort
 
 from lfr_arcface_onnx.alignment import align_face
 from lfr_arcface_onnx.graph import prepare_graph
 from lfr_arcface_onnx.models import DEFAULT_MODEL_ID, RECOGNISER_MODELS, RecogniserModel
+from lfr_arcface_onnx.runtimes import (
+    CPU_ONLY,
+    RUNTIMES,
+    ModelRuntime,
+    OnnxRuntimeEngine,
+    OpenCvDnnEngine,
+    RuntimeChoice,
+    RuntimeName,
+    quiet_opencv,
+)
 from lfr_framework.errors import ModelError
 from lfr_framework.models.store import ModelStore
 from lfr_framework.types import Detection, Image, Templates
@@ -22,7 +32,8 @@ log = logging.getLogger(__name__)
 
 
 class ArcFaceOnnxRecogniser:
-    """Runs one recogniser model with ONNX Runtime; implements the core ``Recogniser``."""
+    """Runs one recogniser model on OpenCV DNN or ONNX Runtime; implements the core
+    ``Recogniser``."""
 
     def __init__(
         self,
@@ -32,41 +43,57 @@ class ArcFaceOnnxRecogniser:
         threshold: float | None = None,
         intra_op_threads: int | None = None,
         inter_op_threads: int | None = None,
-        providers: Sequence[str] = ("CPUExecutionProvider",),
+        providers: Sequence[str] = CPU_ONLY,
         max_batch: int = 32,
         fold_weights: bool = True,
+        runtime: RuntimeChoice = "auto",
+        rewrite_prelu: bool = True,
     ) -> None:
         self.model_id = model.model_id
         self.dimension = model.dimension
         self.default_threshold = model.default_threshold if threshold is None else threshold
         self._model = model
-        options = ort.SessionOptions()
-        # Without this, idle intra-op threads busy-wait; on a 2-core camera node they then
-        # compete with decoding and detection (measured: 17.9 → 12.1 ms per face idle,
-        # 26.7 → 11.5 ms with a background thread; see docs/performance.md).
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        if intra_op_threads is not None:
-            options.intra_op_num_threads = intra_op_threads
-        if inter_op_threads is not None:
-            options.inter_op_num_threads = inter_op_threads
         try:
-            graph = prepare_graph(onnx.load(str(path)), fold_weights=fold_weights)
-            self._session = ort.InferenceSession(
-                graph.SerializeToString(), options, providers=list(providers)
-            )
-        except Exception as exc:  # onnx and onnxruntime raise their own untyped errors
-            raise ModelError(
-                f"cannot load model {self.model_id!r} from {path}: {type(exc).__name__}: {exc}"
-            ) from exc
-        inputs = self._session.get_inputs()
-        if len(inputs) != 1:
-            names = ", ".join(i.name for i in inputs)
-            raise ModelError(f"model {self.model_id!r} needs one image input; it has: {names}")
-        self._input = inputs[0].name
-        self._max_batch = self._probe_batch(max_batch)
-        log.info("loaded recogniser model %s (%d-d, up to %d faces a run, providers %s)",
-                 self.model_id, self.dimension, self._max_batch,
-                 ",".join(self._session.get_providers()))
+            published = onnx.load(str(path))
+        except Exception as exc:  # onnx raises its own untyped errors
+            raise ModelError(f"cannot load model {self.model_id!r} from {path}: "
+                             f"{type(exc).__name__}: {exc}") from exc
+        choices = _runtime_order(runtime, providers)
+        failures: list[str] = []
+        for choice in choices:
+            try:
+                graph = onnx.ModelProto()
+                graph.CopyFrom(published)
+                graph = prepare_graph(graph, fold_weights=fold_weights,
+                                      rewrite_prelu=rewrite_prelu and choice == "onnxruntime")
+                with quiet_opencv() if choice == "opencv" else contextlib.nullcontext():
+                    engine: ModelRuntime = (
+                        OpenCvDnnEngine(graph.SerializeToString(), threads=intra_op_threads)
+                        if choice == "opencv" else
+                        OnnxRuntimeEngine(graph.SerializeToString(),
+                                          intra_op_threads=intra_op_threads,
+                                          inter_op_threads=inter_op_threads,
+                                          providers=providers))
+                    self._runtime = engine
+                    self._max_batch = self._probe_batch(max_batch)
+                break
+            except ModelError:
+                raise
+            except Exception as exc:  # onnx, OpenCV and onnxruntime raise untyped errors
+                failures.append(f"{choice}: {type(exc).__name__}: {exc}")
+                if len(choices) > 1 and choice != choices[-1]:
+                    log.warning("recogniser model %s does not run on %s (%s); trying %s",
+                                self.model_id, choice, type(exc).__name__, choices[-1])
+        else:
+            raise ModelError(f"cannot load model {self.model_id!r} from {path}: "
+                             + "; ".join(failures))
+        log.info("loaded recogniser model %s (%d-d, up to %d faces a run, %s)",
+                 self.model_id, self.dimension, self._max_batch, self._runtime.describe())
+
+    @property
+    def runtime(self) -> str:
+        """Which runtime runs the graph: ``"opencv"`` or ``"onnxruntime"``."""
+        return self._runtime.name
 
     @property
     def max_batch(self) -> int:
@@ -90,30 +117,37 @@ class ArcFaceOnnxRecogniser:
         return templates
 
     def _run(self, batch: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
-        out: npt.NDArray[np.float32] = np.asarray(
-            self._session.run(None, {self._input: batch})[0], np.float32
-        )
-        return out.reshape(len(batch), -1)
+        return self._runtime.run(batch).reshape(len(batch), -1)
 
     def _probe_batch(self, max_batch: int) -> int:
         """Check the output size, and whether the graph really takes more than one face."""
         w, h = self._model.preprocessing.input_size
-        for batch in sorted({min(2, max_batch), 1}, reverse=True):
-            probe = np.zeros((batch, 3, h, w), np.float32)
-            try:
-                out = np.asarray(self._session.run(None, {self._input: probe})[0])
-            except Exception:  # a graph that hard-codes batch 1 fails here: loop instead
-                if batch == 1:
-                    raise
-                log.info("model %s takes one face a run", self.model_id)
-                continue
-            if out.size != batch * self.dimension:
-                raise ModelError(
-                    f"model {self.model_id!r} gives {out.size // batch} values per face; "
-                    f"its declaration says {self.dimension}"
-                )
-            return max_batch if batch > 1 else 1
-        return 1  # pragma: no cover - the loop always returns or raises
+        one = self._runtime.run(np.zeros((1, 3, h, w), np.float32))
+        if one.size != self.dimension:
+            raise ModelError(
+                f"model {self.model_id!r} gives {one.size} values per face; "
+                f"its declaration says {self.dimension}"
+            )
+        if max_batch == 1:
+            return 1
+        try:
+            two = self._runtime.run(np.zeros((2, 3, h, w), np.float32))
+        except Exception:  # a graph that hard-codes batch 1 fails here: loop instead
+            two = None
+        if two is None or two.size != 2 * self.dimension:
+            log.info("model %s takes one face a run", self.model_id)
+            return 1
+        return max_batch
+
+
+def _runtime_order(runtime: RuntimeChoice, providers: Sequence[str]) -> tuple[RuntimeName, ...]:
+    """The runtimes to try, in order: ``auto`` is OpenCV DNN (measured fastest on the
+    CPU), then ONNX Runtime; with other execution providers asked for, ONNX Runtime."""
+    if runtime != "auto":
+        return (runtime,)
+    if tuple(providers) != CPU_ONLY:
+        return ("onnxruntime",)
+    return RUNTIMES
 
 
 def create_recogniser(
@@ -122,9 +156,11 @@ def create_recogniser(
     threshold: float | None = None,
     intra_op_threads: int | None = None,
     inter_op_threads: int | None = None,
-    providers: Sequence[str] = ("CPUExecutionProvider",),
+    providers: Sequence[str] = CPU_ONLY,
     max_batch: int = 32,
     fold_weights: bool = True,
+    runtime: RuntimeChoice = "auto",
+    rewrite_prelu: bool = True,
 ) -> ArcFaceOnnxRecogniser:
     """Factory the core calls with the model store and the validated options."""
     spec = RECOGNISER_MODELS.get(model)
@@ -134,5 +170,5 @@ def create_recogniser(
     return ArcFaceOnnxRecogniser(
         spec, models.path(model), threshold=threshold, intra_op_threads=intra_op_threads,
         inter_op_threads=inter_op_threads, providers=providers, max_batch=max_batch,
-        fold_weights=fold_weights,
+        fold_weights=fold_weights, runtime=runtime, rewrite_prelu=rewrite_prelu,
     )

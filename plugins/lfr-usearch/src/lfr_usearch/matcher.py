@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections import Counter
 from typing import Any
 
 import numpy as np
@@ -12,10 +11,16 @@ import pydantic
 from usearch.index import BatchMatches, Index
 
 from lfr_framework.errors import ConfigurationError
+from lfr_framework.matching import (
+    Keys,
+    TemplateTable,
+    check_dimension,
+    check_entry_id,
+    check_k,
+    unit_rows,
+)
 from lfr_framework.types import Candidate, Templates
 from lfr_usearch.options import UsearchOptions
-from lfr_usearch.storage import TemplateRows
-from lfr_usearch.validation import check_dimension, check_entry_id, check_k, unit_rows
 
 log = logging.getLogger(__name__)
 
@@ -26,33 +31,33 @@ class UsearchMatcher:
     Templates live in one float32 matrix this object owns. While the watchlist holds fewer
     than ``options.exact_below`` templates every search is exact (one matrix product); from
     then on a USearch HNSW graph proposes candidates, whose scores are recomputed exactly
-    from the matrix, so scores never depend on the search mode. One lock guards every call.
+    from the matrix, so scores never depend on the search mode or the graph's ``dtype``.
+
+    The graph is built in one bulk insert (``build_threads``) when the watchlist first
+    reaches ``exact_below``; templates added afterwards wait in a small pending set that
+    every search scores exactly, and go into the graph in bulk every ``bulk_add``. One lock
+    guards every call.
     """
 
     def __init__(self, dimension: int, options: UsearchOptions | None = None) -> None:
         self.dimension = check_dimension(dimension)
         self.options = options or UsearchOptions()
         self._lock = threading.Lock()
-        self._rows = TemplateRows(self.dimension)
-        self._row_key: list[int] = []
-        self._row_entry: list[str] = []
-        self._key_row: dict[int, int] = {}
-        self._entry_keys: dict[str, list[int]] = {}
-        self._sizes: Counter[int] = Counter()
-        self._next_key = 0
+        self._table = TemplateTable(self.dimension)
         self._index: Index | None = None
+        self._pending: dict[int, None] = {}  # keys not yet in the graph, in insertion order
 
     # -- queries about the index -------------------------------------------------------
 
     def __len__(self) -> int:
         with self._lock:
-            return len(self._entry_keys)
+            return self._table.entries
 
     @property
     def template_count(self) -> int:
         """How many templates the watchlist holds across all entries."""
         with self._lock:
-            return len(self._rows)
+            return len(self._table)
 
     @property
     def mode(self) -> str:
@@ -61,7 +66,7 @@ class UsearchMatcher:
             return "hnsw" if self._uses_graph() else "exact"
 
     def _uses_graph(self) -> bool:
-        return self._index is not None and len(self._rows) >= self.options.exact_below
+        return self._index is not None and len(self._table) >= self.options.exact_below
 
     # -- changes ---------------------------------------------------------------------
 
@@ -70,20 +75,14 @@ class UsearchMatcher:
         entry_id = check_entry_id(entry_id)
         rows = unit_rows(templates, self.dimension, "templates", allow_empty=False)
         with self._lock:
-            if entry_id in self._entry_keys:
+            if entry_id in self._table:
                 self._remove_locked(entry_id)
-            keys = list(range(self._next_key, self._next_key + len(rows)))
-            self._next_key += len(rows)
-            start = self._rows.append(rows)
-            for offset, key in enumerate(keys):
-                self._key_row[key] = start + offset
-            self._row_key.extend(keys)
-            self._row_entry.extend([entry_id] * len(keys))
-            self._entry_keys[entry_id] = keys
-            self._sizes[len(keys)] += 1
+            keys = self._table.add(entry_id, rows)
             if self._index is not None:
-                self._index.add(np.asarray(keys, dtype=np.uint64), rows, threads=1)
-            elif len(self._rows) >= self.options.exact_below:
+                self._pending.update(dict.fromkeys(keys.tolist()))
+                if len(self._pending) >= self.options.bulk_add:
+                    self._flush_pending()
+            elif len(self._table) >= self.options.exact_below:
                 self._build_graph()
         rows.fill(0.0)
 
@@ -91,41 +90,44 @@ class UsearchMatcher:
         """Remove an entry; return whether it was present. Thread-safe."""
         entry_id = check_entry_id(entry_id)
         with self._lock:
-            if entry_id not in self._entry_keys:
+            if entry_id not in self._table:
                 return False
             self._remove_locked(entry_id)
             return True
 
     def _remove_locked(self, entry_id: str) -> None:
-        keys = self._entry_keys.pop(entry_id)
-        self._sizes[len(keys)] -= 1
-        if not self._sizes[len(keys)]:
-            del self._sizes[len(keys)]
-        for key in keys:
-            row = self._key_row.pop(key)
-            moved = self._rows.remove(row)
-            if moved is not None:
-                moved_key = self._row_key[moved]
-                self._row_key[row] = moved_key
-                self._row_entry[row] = self._row_entry[moved]
-                self._key_row[moved_key] = row
-            self._row_key.pop()
-            self._row_entry.pop()
-        if self._index is not None:
-            self._index.remove(np.asarray(keys, dtype=np.uint64))
+        keys = self._table.remove(entry_id)
+        if keys is None or self._index is None:
+            return
+        in_graph = [key for key in keys.tolist() if key not in self._pending]
+        for key in keys.tolist():
+            self._pending.pop(key, None)
+        if in_graph:
+            self._index.remove(np.asarray(in_graph, dtype=np.uint64))
 
     def _build_graph(self) -> None:
-        """Build the HNSW graph over every template (called with the lock held)."""
+        """Build the HNSW graph over every template in one bulk insert (lock held)."""
         opts = self.options
         index = Index(
             ndim=self.dimension, metric="cos", dtype=opts.dtype,
             connectivity=opts.connectivity, expansion_add=opts.expansion_add,
             expansion_search=opts.expansion_search,
         )
-        if len(self._rows):
-            index.add(np.asarray(self._row_key, dtype=np.uint64), self._rows.live, threads=0)
+        if len(self._table):
+            index.add(self._table.keys, self._table.rows.live, threads=opts.build_threads)
         self._index = index
-        log.info("usearch matcher: built HNSW graph over %d templates", len(self._rows))
+        self._pending.clear()
+        log.info("usearch matcher: built HNSW graph (%s) over %d templates", opts.dtype,
+                 len(self._table))
+
+    def _flush_pending(self) -> None:
+        """Insert the pending templates into the graph in one bulk call (lock held)."""
+        assert self._index is not None
+        keys: Keys = np.fromiter(self._pending, dtype=np.uint64, count=len(self._pending))
+        rows = self._table.templates_of(keys)
+        self._index.add(keys, rows, threads=self.options.build_threads)
+        rows.fill(0.0)
+        self._pending.clear()
 
     def destroy(self) -> None:
         """Erase every template from memory; the matcher is empty afterwards.
@@ -134,13 +136,9 @@ class UsearchMatcher:
         is reset, which hands its memory back.
         """
         with self._lock:
-            count = len(self._rows)
-            self._rows.erase()
-            self._row_key.clear()
-            self._row_entry.clear()
-            self._key_row.clear()
-            self._entry_keys.clear()
-            self._sizes.clear()
+            count = len(self._table)
+            self._table.erase()
+            self._pending.clear()
             if self._index is not None:
                 self._index.reset()  # type: ignore[no-untyped-call]
                 self._index = None
@@ -156,58 +154,30 @@ class UsearchMatcher:
         k = check_k(k)
         queries = unit_rows(templates, self.dimension, "query templates", allow_empty=True)
         with self._lock:
-            if not self._entry_keys:
+            if not self._table.entries or not len(queries):
                 return [[] for _ in range(len(queries))]
-            # Enough template hits to be sure of k distinct entries.
-            wanted = min(len(self._rows), k * max(self._sizes))
             if self._uses_graph():
-                return self._search_graph(queries, k, wanted)
-            return self._search_exact(queries, k, wanted)
+                return self._search_graph(queries, k)
+            return self._table.search_exact(queries, k)
 
-    def _search_exact(self, queries: Templates, k: int, wanted: int) -> list[list[Candidate]]:
-        scores = queries @ self._rows.live.T
-        results = []
-        for row_scores in scores:
-            if wanted >= len(row_scores):
-                rows = np.argsort(-row_scores, kind="stable")
-            else:
-                top = np.argpartition(-row_scores, wanted - 1)[:wanted]
-                rows = top[np.argsort(-row_scores[top], kind="stable")]
-            results.append(self._best_entries(rows, row_scores[rows], k))
-        return results
-
-    def _search_graph(self, queries: Templates, k: int, wanted: int) -> list[list[Candidate]]:
+    def _search_graph(self, queries: Templates, k: int) -> list[list[Candidate]]:
         assert self._index is not None  # guarded by _uses_graph
-        found = self._index.search(queries, wanted, threads=1)
-        # USearch answers a one-row query with Matches, several rows with BatchMatches.
+        size = len(self._index)
+        count = min(size, max(self._table.hits_needed(k), self.options.candidates))
         per_query: list[Any]
-        if isinstance(found, BatchMatches):
-            counts: Any = found.counts
-            per_query = [found.keys[i, : int(counts[i])] for i in range(len(queries))]
+        if count:
+            found = self._index.search(queries, count, threads=1)
+            # USearch answers a one-row query with Matches, several rows with BatchMatches.
+            if isinstance(found, BatchMatches):
+                counts: Any = found.counts
+                per_query = [found.keys[i, : int(counts[i])] for i in range(len(queries))]
+            else:
+                per_query = [found.keys]
         else:
-            per_query = [found.keys]
-        results = []
-        live = self._rows.live
-        for query, keys in zip(queries, per_query, strict=True):
-            rows = np.fromiter((self._key_row[int(key)] for key in keys), dtype=np.int64)
-            row_scores = live[rows] @ query
-            order = np.argsort(-row_scores, kind="stable")
-            results.append(self._best_entries(rows[order], row_scores[order], k))
-        return results
-
-    def _best_entries(self, rows: Any, scores: Any, k: int) -> list[Candidate]:
-        """The first ``k`` distinct entries of ``rows`` (sorted best first)."""
-        found: list[Candidate] = []
-        seen: set[str] = set()
-        for row, score in zip(rows.tolist(), scores.tolist(), strict=True):
-            entry_id = self._row_entry[row]
-            if entry_id in seen:
-                continue
-            seen.add(entry_id)
-            found.append(Candidate(entry_id, min(max(score, -1.0), 1.0)))
-            if len(found) == k:
-                break
-        return found
+            per_query = [np.empty(0, np.uint64)] * len(queries)
+        pending = list(self._pending)
+        return [self._table.rescore(query, [*keys.tolist(), *pending], k)
+                for query, keys in zip(queries, per_query, strict=True)]
 
 
 def create_matcher(dimension: int, **options: Any) -> UsearchMatcher:

@@ -31,8 +31,22 @@ class UsearchOptions(BaseModel):
     expansion_search: int = Field(
         default=128, ge=1, le=4096, description="HNSW search depth when querying (ef)."
     )
-    dtype: Literal["f32", "f16"] = Field(
-        default="f32",
-        description="Scalar type of the HNSW graph's vector copy; scores are always "
-        "recomputed in float32.",
+    dtype: Literal["f32", "f16", "i8"] = Field(
+        default="i8",
+        description="Scalar type of the HNSW graph's vector copy (i8: a quarter of f32's "
+        "memory, about half its distance cost); scores are always recomputed in float32.",
+    )
+    candidates: int = Field(
+        default=16, ge=1, le=4096,
+        description="Graph hits per query re-scored exactly in float32 (at least k times "
+        "the most templates one entry has).",
+    )
+    bulk_add: int = Field(
+        default=1024, ge=1, le=1_000_000,
+        description="Templates added after the graph exists wait, scored exactly, until "
+        "this many can go into the graph in one bulk insert.",
+    )
+    build_threads: int = Field(
+        default=0, ge=0, le=256,
+        description="Threads for bulk inserts into the graph (0: one per core).",
     )
