@@ -20,7 +20,7 @@ const NAV: Record<Role, [string, string][]> = {
   supervisor: [["Control room", href("control")]],
   admin: [["Deployments", href("admin")], ["Users", href("admin", "users")]],
   authorising_officer: [["Authorisations", href("authorise")]],
-  compliance: [["Holds", href("compliance", "holds")], ["Logs", href("compliance", "logs")], ["Audit", href("compliance", "audit")], ["Reports", href("compliance", "reports")]],
+  compliance: [["Compliance", href("compliance")]],
 };
 
 export const HOME: Record<Role, string> = {

@@ -51,8 +51,19 @@ export class Feed {
     if (!this.socket) this.connect();
   };
 
+  // Offline, a socket may linger without carrying anything: drop it, and resume from the
+  // last cursor when the device is back online.
   private readonly onOffline = () => {
-    if (!this.stopped) this.setState("offline", "This device is offline.");
+    if (this.stopped) return;
+    window.clearTimeout(this.timer);
+    const socket = this.socket;
+    this.socket = null;
+    if (socket) {
+      socket.onclose = null;
+      socket.onmessage = null;
+      socket.close(1000, "offline");
+    }
+    this.setState("offline", "This device is offline.");
   };
 
   private setState(state: FeedState, detail: string): void {

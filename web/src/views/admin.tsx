@@ -217,8 +217,8 @@ function Officers({ session, d, assigned, onSaved }: { session: Session; d: Depl
       <Table caption="Assigned officers and supervisors" head={["Who", "Assigned", ""]}
         rows={assigned.map((a) => [name(a.user_id), when(a.assigned_at),
           <button type="button" onClick={() => void run(async () => { await request(session, "DELETE", `/deployments/${d.id}/assignments/${a.user_id}`); await onSaved(); })}>Unassign {name(a.user_id)}</button>])} />
-      <form onSubmit={(e) => { e.preventDefault(); void run(async () => { await request(session, "POST", `/deployments/${d.id}/assignments`, { user_id: pick || eligible[0]?.id }); setPick(""); await onSaved(); }); }} aria-label="Assign">
-        <Select label="Assign" value={pick || eligible[0]?.id || ""} onValue={setPick} options={eligible.map((u) => [u.id, `${u.username} (${u.role})`])} />
+      <form onSubmit={(e) => { e.preventDefault(); void run(async () => { await request(session, "POST", `/deployments/${d.id}/assignments`, { user_id: pick || eligible[0]?.id }); setPick(""); await onSaved(); }); }} aria-label="Assign an officer">
+        <Select label="Officer or supervisor" value={pick || eligible[0]?.id || ""} onValue={setPick} options={eligible.map((u) => [u.id, `${u.username} (${u.role})`])} />
         <button class="primary" type="submit" disabled={busy || eligible.length === 0}>Assign</button>
       </form>
       <form onSubmit={(e) => { e.preventDefault(); void run(async () => setKey(await request<ServiceAccount>(session, "POST", `/deployments/${d.id}/service-accounts`, { name: node }))); }} aria-labelledby="nodes-h">

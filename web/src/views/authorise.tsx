@@ -107,7 +107,7 @@ export function AuthoriseDeployment({ session, deploymentId }: { session: Sessio
   return (
     <section aria-labelledby="auth-h">
       <h1 id="auth-h">{d.name} <StateBadge state={d.state} /></h1>
-      <p>{d.location} · watchlist: {entries ?? "?"} {entries === 1 ? "person" : "people"} · threshold {d.threshold ?? "from the recogniser's calibration"}</p>
+      <p>{d.location} · watchlist: {entries ?? op?.watchlist_entries ?? "size not shown to this role"}{(entries ?? op?.watchlist_entries) !== undefined ? ((entries ?? op?.watchlist_entries) === 1 ? " person" : " people") : ""} · threshold {op ? op.threshold.toFixed(3) : d.threshold ?? "from the recogniser's calibration"}</p>
       <Field label="Expected faces over the whole deployment (footfall)" type="number" min={1} value={faces} onValue={setFaces} />
       <Prediction op={op} missing={missing} />
       {d.state === "draft" ? (
