@@ -9,7 +9,7 @@ API := $(patsubst %/pyproject.toml,%,$(wildcard api/pyproject.toml))
 EDITABLES := -e '.[imaging,plot,dev]' $(foreach d,$(PLUGIN_DIRS) $(API),-e '$(d)[test]')
 PIP_INSTALL := $(if $(shell command -v uv 2>/dev/null),uv pip install --python $(BIN)/python,$(BIN)/python -m pip install --disable-pip-version-check -q)
 
-.PHONY: install demo test lint typecheck pytest bench bench-full clean web demo-app
+.PHONY: install demo test lint typecheck pytest bench bench-full clean web demo-app screenshots web-budgets
 
 install: $(STAMP)
 
@@ -51,6 +51,13 @@ pytest: install
 	$(BIN)/python -m pytest -q
 
 test: lint typecheck web pytest
+
+# The web app's screenshots in docs/app (taken by the browser tests), and its budgets.
+screenshots: install web
+	LFR_WEB_SCREENSHOTS=$(CURDIR)/docs/app $(BIN)/python -m pytest -q web/tests/test_app_end_to_end.py
+
+web-budgets: install web
+	LFR_WEB_BUDGETS=$(CURDIR)/docs/app/budgets.json $(BIN)/python -m pytest -q -s web/tests/test_budgets.py
 
 bench: install
 	$(BIN)/python -m benchmarks.run --fast

@@ -24,7 +24,16 @@ import httpx
 import pytest
 from playwright.sync_api import BrowserContext, Page, Playwright, expect, sync_playwright
 
-from .browser import DESKTOP, PHONE, ZOOMED, Screens, check_screen, launch, new_context, storage_report
+from .browser import (
+    DESKTOP,
+    PHONE,
+    ZOOMED,
+    Screens,
+    check_screen,
+    launch,
+    new_context,
+    storage_report,
+)
 from .conftest import Stack, free_port
 from .service import PASSWORD
 
@@ -270,7 +279,7 @@ def test_officers_receive_the_alert_live_and_decide(
     assert stored["decision"]["decided_by"] == "user:pc-smith"
 
     # The control room saw it live, and amends it with a reason.
-    expect(control.locator(f"[data-stream-state=decided]").first).to_contain_text(
+    expect(control.locator("[data-stream-state=decided]").first).to_contain_text(
         "engaged: Arrested", timeout=30_000)
     expect(control.get_by_text("connected", exact=False).first).to_be_visible()
     check_screen(control, screens, "control-room")

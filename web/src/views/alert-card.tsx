@@ -5,7 +5,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { ApiError, describe, request, type Session } from "../api/client";
 import type { Alert, Assessment, DecisionIn, Me, Outcome, Viewer } from "../api/types";
-import { decide, type QueuedDecision } from "../offline/queue";
+import { decide, dismiss, type QueuedDecision } from "../offline/queue";
 import { ASSESSMENT, CATEGORY, OUTCOME, Problem, SecureImage, TimeAgo, when } from "../ui/common";
 
 const CHOICES: Record<"engage" | "no_engage", { assessment: Assessment; label: string; outcomes: Outcome[] }[]> = {
@@ -82,8 +82,9 @@ export function AlertCard({ session, me, alert, queued, onChanged, compact = fal
         {!compact && canSeeImages && <><dt>Also looking</dt><dd class="viewers">{others.length === 0 ? "nobody else" :
           others.map((v) => `${v.username}${v.activity === "engaging" ? " (engaging)" : ""}`).join(", ")}</dd></>}
       </dl>
+      {queued && (queued.state !== "sent" || !alert.decision) && <QueuedNote item={queued} />}
       {alert.decision ? <Decided alert={alert} /> :
-        queued ? <QueuedNote item={queued} /> :
+        queued ? null :
         canDecide && !compact ? <Decide session={session} alert={alert} choice={choice} setChoice={setChoice} onChanged={onChanged} /> : null}
       {alert.decision && me.role === "supervisor" && !compact && <Amend session={session} alert={alert} onChanged={onChanged} />}
     </article>
@@ -111,7 +112,12 @@ function QueuedNote({ item }: { item: QueuedDecision }) {
     conflict: item.detail,
     failed: `Not sent: ${item.detail}`,
   };
-  return <p class={`queued queued-${item.state}`} role="status">Decision {item.body.decision === "engage" ? "engage" : "no engage"} ({OUTCOME[item.body.outcome]}): {text[item.state]}</p>;
+  return (
+    <div class={`queued queued-${item.state}`} role="status">
+      <p>Your decision {item.body.decision === "engage" ? "engage" : "no engage"} ({OUTCOME[item.body.outcome]}): {text[item.state]}</p>
+      {(item.state === "conflict" || item.state === "failed") && <button type="button" onClick={() => void dismiss(item.alertId)}>Dismiss</button>}
+    </div>
+  );
 }
 
 function Decide({ session, alert, choice, setChoice, onChanged }: {

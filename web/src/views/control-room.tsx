@@ -48,7 +48,7 @@ export function ControlRoom({ session, me, deploymentId, alertId }: { session: S
   useEffect(() => {
     const load = () => request<Deployment[]>(session, "GET", "/deployments").then((all) => setDeployments(all.filter((d) => d.state === "live")), setError);
     void load();
-    const t = window.setInterval(() => { void load(); tick((n) => n + 1); }, 15_000);
+    const t = window.setInterval(() => { void load(); tick((n) => n + 1); }, 5_000);
     return () => window.clearInterval(t);
   }, [session]);
   const onAlerts = (id: string, alerts: Map<string, Alert>) => setByDeployment((old) => new Map(old).set(id, alerts));

@@ -46,6 +46,17 @@ export function useFeed(session: Session, deploymentId: string, onLive?: (a: Ale
   const live = useRef(onLive);
   live.current = onLive;
   useEffect(() => {
+    // Recent alerts first (the feed's backlog holds only what is pending), then the feed,
+    // whose messages are newer and win.
+    let active = true;
+    request<Alert[]>(session, "GET", `/deployments/${deploymentId}/alerts?limit=50`).then((recent) => {
+      if (!active) return;
+      setAlerts((old) => {
+        const merged = new Map(recent.map((a) => [a.id, a]));
+        for (const [id, a] of old) merged.set(id, a);
+        return merged;
+      });
+    }, () => undefined);
     const feed = new Feed(session, deploymentId, {
       alert(alert, isLive) {
         setAlerts((old) => new Map(old).set(alert.id, alert));
@@ -60,6 +71,7 @@ export function useFeed(session: Session, deploymentId: string, onLive?: (a: Ale
     const online = () => void flush(session);
     window.addEventListener("online", online);
     return () => {
+      active = false;
       window.removeEventListener("online", online);
       feed.stop();
     };
