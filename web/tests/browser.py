@@ -137,9 +137,9 @@ class Screens:
 
 def check_screen(page: Page, screens: Screens, name: str, *, zoom: bool = True) -> None:
     """axe-core, keyboard reachability, a screenshot; and the same screen at 200% zoom."""
+    screens.shot(page, name)
     assert_accessible(page, name)
     assert_keyboard_reachable(page, name)
-    screens.shot(page, name)
     if zoom:
         size = page.viewport_size
         assert size is not None
