@@ -20,11 +20,11 @@ from benchmarks.scenes import WATCHLIST, RenderedScene
 from benchmarks.timed import CallLog, TimedDetector, TimedMatcher, TimedRecogniser
 from lfr_framework.config import parse_config
 from lfr_framework.deployment import BuiltDeployment, build_deployment
+from lfr_framework.evaluation.passes import SceneAlert, score_passes
 from lfr_framework.interfaces import CameraSource
 from lfr_framework.pipeline.processor import SharedComponents
 from lfr_framework.pipeline.runner import Pipeline
 from lfr_framework.plugins import PluginHost
-from lfr_framework.scene_evaluation import SceneAlert, score_passes
 from lfr_framework.types import Alert
 
 #: The default plugins, registered explicitly so nothing else installed is picked up.

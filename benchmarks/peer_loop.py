@@ -19,8 +19,8 @@ from benchmarks.machine import load_average
 from benchmarks.records import RunResult
 from benchmarks.scenes import WATCHLIST, RenderedScene
 from benchmarks.timed import CALLS
+from lfr_framework.evaluation.passes import SceneAlert, score_passes
 from lfr_framework.imaging import require_cv2
-from lfr_framework.scene_evaluation import SceneAlert, score_passes
 
 #: Seconds of video during which an identity is not alerted again (``--peer-cooldown``).
 COOLDOWN_S = 0.5

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from benchmarks.lfr_system import LfrSystem
 from benchmarks.scenes import RenderedScene, SceneCase
-from lfr_framework.scenes import GroundTruth, truth_path
+from lfr_framework.evaluation.scenes import GroundTruth, truth_path
 
 
 def main(argv: list[str]) -> int:

@@ -10,8 +10,14 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
+from lfr_framework.evaluation.scenes import (
+    GroundTruth,
+    SceneSpec,
+    crowd_spec,
+    render_scene,
+    truth_path,
+)
 from lfr_framework.sample_photos import fetch_photos
-from lfr_framework.scenes import GroundTruth, SceneSpec, crowd_spec, render_scene, truth_path
 
 #: The watchlist of every benchmark: entry id → (enrolled photo, identity).
 WATCHLIST = {"WL-obama": ("obama", "obama")}

@@ -14,8 +14,8 @@ import numpy as np
 
 from lfr_framework import hookimpl
 from lfr_framework.errors import CameraError
+from lfr_framework.evaluation.scenes import Pass, SceneSpec, render_frames
 from lfr_framework.interfaces import Detector
-from lfr_framework.scenes import Pass, SceneSpec, render_frames
 from lfr_framework.types import Detection, Frame, Image
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)

@@ -14,8 +14,8 @@ from click.testing import CliRunner
 
 from lfr_framework.cli import cli
 from lfr_framework.errors import ConfigurationError, EnrolmentError
+from lfr_framework.evaluation.scenes import Pass, SceneSpec, render_scene
 from lfr_framework.models.store import ModelStore
-from lfr_framework.scenes import Pass, SceneSpec, render_scene
 
 DEFAULTS = "opencv,mediapipe,arcface_onnx,usearch,sinks"
 

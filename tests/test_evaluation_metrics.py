@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from lfr_framework.evaluation import EvaluationResult, ProbeResult, metrics, threshold_for_fpir
+from lfr_framework.evaluation.identification import (
+    EvaluationResult,
+    ProbeResult,
+    metrics,
+    threshold_for_fpir,
+)
 
 
 def probe(identity: str, mated: bool, top: str | None, score: float | None) -> ProbeResult:

@@ -20,9 +20,9 @@ import pytest
 
 from lfr_framework.config import parse_config
 from lfr_framework.deployment import build_deployment
+from lfr_framework.evaluation.scenes import Pass
 from lfr_framework.interfaces import Recogniser
 from lfr_framework.models.store import ModelStore
-from lfr_framework.scenes import Pass
 from lfr_framework.types import Detection, Image, Templates
 from tests.conftest import make_default_host
 from tests.pipeline_helpers import ComponentsPlugin, MemoryCamera, scene_frames

@@ -12,12 +12,12 @@ import pytest
 
 from lfr_framework.config import parse_config
 from lfr_framework.deployment import build_deployment
+from lfr_framework.evaluation.scenes import Pass
 from lfr_framework.models.store import ModelStore
 from lfr_framework.pipeline.faults import ComponentRef
 from lfr_framework.pipeline.processor import SharedComponents
 from lfr_framework.pipeline.runner import Pipeline, PipelineSettings, ReconnectPolicy, SinkRef
 from lfr_framework.plugins import PluginHost
-from lfr_framework.scenes import Pass
 from lfr_framework.types import Alert
 from tests.conftest import make_default_host
 from tests.pipeline_helpers import (

@@ -11,10 +11,10 @@ from click.testing import CliRunner
 
 from lfr_framework.cli.evaluate_scene_cmd import evaluate_scene
 from lfr_framework.errors import ConfigurationError
+from lfr_framework.evaluation.scene_runner import load_truth, percentile, run_scene, summary
+from lfr_framework.evaluation.scenes import Pass, SceneSpec, render_scene, truth_path
 from lfr_framework.models.store import ModelStore
 from lfr_framework.plugins import PluginHost
-from lfr_framework.scene_runner import load_truth, percentile, run_scene, summary
-from lfr_framework.scenes import Pass, SceneSpec, render_scene, truth_path
 
 DEFAULTS = "opencv,mediapipe,arcface_onnx,usearch,sinks"
 

@@ -14,7 +14,7 @@ import numpy.typing as npt
 import pytest
 
 from lfr_framework.errors import ConfigurationError, ImageDecodeError, LFRError
-from lfr_framework.scenes import (
+from lfr_framework.evaluation.scenes import (
     GroundTruth,
     Pass,
     SceneSpec,

@@ -33,9 +33,9 @@ from lfr_fcm.testing import FakeFcm, write_service_account
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
+from lfr_framework.evaluation.scenes import Pass, SceneSpec, render_scene
 from lfr_framework.models.store import default_home
 from lfr_framework.plugins import PluginHost
-from lfr_framework.scenes import Pass, SceneSpec, render_scene
 
 pytestmark = pytest.mark.slow
 PASSWORD = "correct horse battery staple"

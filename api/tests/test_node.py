@@ -22,9 +22,9 @@ from lfr_api.security.roles import Role
 from lfr_api.testing.api import Api, enrol, now
 from lfr_api.testing.live import LiveServer, free_port, live_api
 
+from lfr_framework.evaluation.scenes import Pass, SceneSpec, render_scene
 from lfr_framework.models.store import default_home
 from lfr_framework.plugins import PluginHost
-from lfr_framework.scenes import Pass, SceneSpec, render_scene
 
 pytestmark = pytest.mark.slow
 

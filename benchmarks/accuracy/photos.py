@@ -17,14 +17,14 @@ from typing import Any
 import cv2
 import numpy as np
 
-from lfr_framework.evaluation import EvaluationResult, ProbeResult, metrics
+from lfr_framework.evaluation.identification import EvaluationResult, ProbeResult, metrics
+from lfr_framework.evaluation.scenes.background import make_background
+from lfr_framework.evaluation.scenes.degrade import Degrader
+from lfr_framework.evaluation.scenes.spec import SceneSpec
 from lfr_framework.imaging import read_image
 from lfr_framework.interfaces import Detector, Matcher, Recogniser
 from lfr_framework.pipeline.quality import QualityGate, QualitySettings, pose
 from lfr_framework.sample_photos import PHOTOS
-from lfr_framework.scenes.background import make_background
-from lfr_framework.scenes.degrade import Degrader
-from lfr_framework.scenes.spec import SceneSpec
 from lfr_framework.types import Detection, Image
 
 FRAME_W, FRAME_H = 1280, 720

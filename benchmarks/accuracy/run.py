@@ -15,7 +15,7 @@ from typing import Any
 
 from benchmarks.accuracy import charts, photos, scenes
 from benchmarks.machine import describe, machine_info
-from lfr_framework.evaluation import DEFAULT_THRESHOLDS
+from lfr_framework.evaluation.identification import DEFAULT_THRESHOLDS
 from lfr_framework.plugins import PluginHost
 from lfr_framework.sample_photos import fetch_photos
 

@@ -4,7 +4,7 @@ The watchlist holds ``obama`` (enrolled from obama.jpg) and ``biden`` (enrolled,
 passes: an entry that can only raise false alerts). The volunteers are the other two photos
 of Obama (obama2, obama3); the passers-by are Grace Hopper and Eileen Collins, the only
 other identities the pinned photos have. Each run goes through
-``lfr_framework.scene_runner``, the same code as ``lfr evaluate-scene``.
+``lfr_framework.evaluation.scene_runner``, the same code as ``lfr evaluate-scene``.
 """
 
 from __future__ import annotations
@@ -16,11 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from lfr_framework.config import DeploymentConfig, parse_config
+from lfr_framework.evaluation.scene_runner import load_truth, run_scene, summary, watchlist_entries
+from lfr_framework.evaluation.scenes import SceneSpec, crowd_spec, render_scene, truth_path
 from lfr_framework.models.store import ModelStore
 from lfr_framework.plugins import PluginHost
 from lfr_framework.sample_photos import fetch_photos
-from lfr_framework.scene_runner import load_truth, run_scene, summary, watchlist_entries
-from lfr_framework.scenes import SceneSpec, crowd_spec, render_scene, truth_path
 
 #: Face-height factors applied to crowd_spec's rows (about 160–216 px at 720p), cycled
 #: over the volunteers' passes so every size band gets some.

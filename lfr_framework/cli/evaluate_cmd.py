@@ -10,7 +10,13 @@ from typing import Any
 import click
 
 from lfr_framework.cli.common import load_host, load_store
-from lfr_framework.evaluation import DEFAULT_THRESHOLDS, identities, metrics, plot, run_evaluation
+from lfr_framework.evaluation.identification import (
+    DEFAULT_THRESHOLDS,
+    identities,
+    metrics,
+    plot,
+    run_evaluation,
+)
 
 
 def _thresholds(value: str | None) -> list[float]:

@@ -9,12 +9,12 @@ import click
 
 from lfr_framework.cli.common import load_host, load_store
 from lfr_framework.config import load_config
-from lfr_framework.scene_runner import load_truth, run_scene, summary, watchlist_entries
+from lfr_framework.evaluation.scene_runner import load_truth, run_scene, summary, watchlist_entries
 
 
 @click.command("evaluate-scene")
 @click.option("--scene", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="Scene video (rendered by lfr_framework.scenes.render_scene).")
+              help="Scene video (rendered by lfr_framework.evaluation.scenes.render_scene).")
 @click.option("--truth", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Ground-truth JSON (default: SCENE with .truth.json).")
 @click.option("--watchlist", required=True, type=click.Path(file_okay=False, path_type=Path),

@@ -11,11 +11,11 @@ from pathlib import Path
 from lfr_framework.config import DeploymentConfig, parse_config
 from lfr_framework.demo.scenario import ENTRY_IDENTITY, WATCHLIST, demo_scene
 from lfr_framework.deployment import build_with_models
+from lfr_framework.evaluation.passes import PassScore, SceneAlert, score_passes
+from lfr_framework.evaluation.scenes import GroundTruth, render_scene, truth_path
 from lfr_framework.models.store import ModelStore
 from lfr_framework.plugins import PluginHost
 from lfr_framework.sample_photos import fetch_photos
-from lfr_framework.scene_evaluation import PassScore, SceneAlert, score_passes
-from lfr_framework.scenes import GroundTruth, render_scene, truth_path
 from lfr_framework.types import Alert, PipelineCounters
 
 

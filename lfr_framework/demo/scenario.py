@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from lfr_framework.scenes import Pass, SceneSpec
+from lfr_framework.evaluation.scenes import Pass, SceneSpec
 
 #: Watchlist entry id → the photo enrolled for it.
 WATCHLIST = {"WL-0001-obama": "obama", "WL-0002-biden": "biden"}

@@ -17,10 +17,10 @@ import numpy as np
 from lfr_framework.config import DeploymentConfig, parse_config
 from lfr_framework.deployment import build_with_models
 from lfr_framework.errors import ConfigurationError
+from lfr_framework.evaluation.passes import PassScore, SceneAlert, score_passes
+from lfr_framework.evaluation.scenes import GroundTruth, truth_path
 from lfr_framework.models.store import ModelStore
 from lfr_framework.plugins import PluginHost
-from lfr_framework.scene_evaluation import PassScore, SceneAlert, score_passes
-from lfr_framework.scenes import GroundTruth, truth_path
 from lfr_framework.types import Alert, PipelineCounters
 
 #: Frame timestamps start here, so an alert's time minus this is seconds into the scene.
@@ -46,7 +46,7 @@ def load_truth(video: Path, truth: Path | None = None) -> GroundTruth:
     if not path.is_file():
         raise ConfigurationError(
             f"ground truth {path} not found: give --truth, or render the scene with "
-            "lfr_framework.scenes.render_scene, which writes it beside the video")
+            "lfr_framework.evaluation.scenes.render_scene, which writes it beside the video")
     try:
         return GroundTruth.load(path)
     except ConfigurationError as exc:

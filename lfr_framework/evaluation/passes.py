@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
-from lfr_framework.scenes import GroundTruth
+from lfr_framework.evaluation.scenes import GroundTruth
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,8 +6,8 @@ import numpy as np
 import numpy.typing as npt
 
 from lfr_framework.errors import LFRError
+from lfr_framework.evaluation.scenes.spec import SceneSpec
 from lfr_framework.imaging import require_cv2
-from lfr_framework.scenes.spec import SceneSpec
 from lfr_framework.types import Image
 
 _NOISE_FRAMES = 4

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from lfr_framework.scenes.spec import Pass, SceneSpec
+from lfr_framework.evaluation.scenes.spec import Pass, SceneSpec
 from lfr_framework.types import BoundingBox
 
 HEAD_W = 1.5

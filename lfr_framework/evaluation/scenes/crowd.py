@@ -9,9 +9,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from lfr_framework.errors import ConfigurationError
+from lfr_framework.evaluation.scenes.layout import in_view_offsets
+from lfr_framework.evaluation.scenes.spec import Pass, SceneSpec
 from lfr_framework.sample_photos import PHOTOS
-from lfr_framework.scenes.layout import in_view_offsets
-from lfr_framework.scenes.spec import Pass, SceneSpec
 
 #: A face must stay in view at least this long; faster crowds are refused.
 MIN_IN_VIEW_S = 0.8

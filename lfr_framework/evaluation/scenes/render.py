@@ -8,13 +8,13 @@ from pathlib import Path
 import numpy as np
 
 from lfr_framework.errors import ConfigurationError, LFRError
+from lfr_framework.evaluation.scenes.background import make_background
+from lfr_framework.evaluation.scenes.degrade import Degrader
+from lfr_framework.evaluation.scenes.faces import HeadCut, SpriteCache, load_heads, paste
+from lfr_framework.evaluation.scenes.layout import Placement, frame_placements
+from lfr_framework.evaluation.scenes.spec import SceneSpec
+from lfr_framework.evaluation.scenes.truth import GroundTruth, compute_truth
 from lfr_framework.imaging import require_cv2
-from lfr_framework.scenes.background import make_background
-from lfr_framework.scenes.degrade import Degrader
-from lfr_framework.scenes.faces import HeadCut, SpriteCache, load_heads, paste
-from lfr_framework.scenes.layout import Placement, frame_placements
-from lfr_framework.scenes.spec import SceneSpec
-from lfr_framework.scenes.truth import GroundTruth, compute_truth
 from lfr_framework.types import BoundingBox, Image
 
 FaceBoxes = Mapping[str, BoundingBox]

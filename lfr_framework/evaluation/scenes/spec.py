@@ -8,7 +8,7 @@ from typing import Any
 
 from lfr_framework.errors import ConfigurationError
 
-#: The synthetic backgrounds :func:`lfr_framework.scenes.render_frames` can draw.
+#: The synthetic backgrounds :func:`lfr_framework.evaluation.scenes.render_frames` can draw.
 BACKGROUNDS = ("street", "hall")
 
 

@@ -9,8 +9,12 @@ from pathlib import Path
 from typing import Any
 
 from lfr_framework.errors import ConfigurationError
-from lfr_framework.scenes.layout import IN_VIEW_FRACTION, frame_placements, visible_fraction
-from lfr_framework.scenes.spec import SceneSpec
+from lfr_framework.evaluation.scenes.layout import (
+    IN_VIEW_FRACTION,
+    frame_placements,
+    visible_fraction,
+)
+from lfr_framework.evaluation.scenes.spec import SceneSpec
 from lfr_framework.types import BoundingBox
 
 FORMAT_VERSION = 1

@@ -11,9 +11,9 @@ import numpy as np
 import numpy.typing as npt
 
 from lfr_framework.errors import ConfigurationError
+from lfr_framework.evaluation.scenes.layout import FACE_TOP, HEAD_H, HEAD_W, sprite_size
+from lfr_framework.evaluation.scenes.spec import SceneSpec
 from lfr_framework.imaging import read_image, require_cv2
-from lfr_framework.scenes.layout import FACE_TOP, HEAD_H, HEAD_W, sprite_size
-from lfr_framework.scenes.spec import SceneSpec
 from lfr_framework.types import BoundingBox, Image
 
 _CASCADE = "haarcascade_frontalface_default.xml"
