@@ -17,7 +17,7 @@ from lfr_api.testing.api import Api, enrol, now
 from lfr_api.webapp import static
 from sqlmodel import func, select
 
-from lfr_framework.scenes import Pass, SceneSpec, render_scene
+from lfr_framework.evaluation.scenes import Pass, SceneSpec, render_scene
 
 
 def _problem(r: Any, status: int) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 import pytest
 
-from lfr_framework.scenes import Pass, SceneSpec, render_scene
+from lfr_framework.evaluation.scenes import Pass, SceneSpec, render_scene
 
 from .browser import Screens, chromium_path
 from .service import PASSWORD, Service
