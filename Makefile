@@ -33,8 +33,10 @@ $(WEB_BUILT): web/node_modules/.package-lock.json $(WEB_SOURCES)
 
 web: $(WEB_BUILT)
 
+# `make demo APP=1` then serves the web app on a demo service (as `make demo-app` does).
 demo: install web
 	$(BIN)/lfr demo
+	$(if $(APP),$(BIN)/lfr demo-app,@echo "The web app on a demo service: make demo-app (or make demo APP=1)")
 
 # The web app on a demo service: users of every role, a live deployment on a rendered video.
 demo-app: install web
