@@ -56,10 +56,10 @@ test: lint typecheck web pytest
 
 # The web app's screenshots in docs/app (taken by the browser tests), and its budgets.
 screenshots: install web
-	LFR_WEB_SCREENSHOTS=$(CURDIR)/docs/app $(BIN)/python -m pytest -q web/tests/test_app_end_to_end.py
+	LFR_WEB_SCREENSHOTS=$(CURDIR)/docs/app $(BIN)/python -m pytest -q web/e2e/test_app_end_to_end.py
 
 web-budgets: install web
-	LFR_WEB_BUDGETS=$(CURDIR)/docs/app/budgets.json $(BIN)/python -m pytest -q -s web/tests/test_budgets.py
+	LFR_WEB_BUDGETS=$(CURDIR)/docs/app/budgets.json $(BIN)/python -m pytest -q -s web/e2e/test_budgets.py
 
 bench: install
 	$(BIN)/python -m benchmarks.run --fast

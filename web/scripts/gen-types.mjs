@@ -1,7 +1,7 @@
 // Generates the app's API types from the mobile contract, or checks them (--check):
 //   src/api/generated/openapi.ts  from mobile_contract/openapi.json  (openapi-typescript)
 //   src/api/generated/feed.ts     from mobile_contract/schemas/*.schema.json (json-schema-to-typescript)
-// `npm run build` runs the check first, and api/tests/test_web_types.py runs it too, so a
+// `npm run build` runs the check first, and web/e2e/test_web_types.py runs it too, so a
 // contract change without regenerated types fails (run `npm run gen` in web/).
 import { readFileSync, writeFileSync, mkdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";

@@ -3,7 +3,7 @@
 // precached so the app starts offline. NOTHING ELSE is ever cached: not alerts, not
 // probe crops or watchlist images, not templates, not any API answer. Requests outside
 // the shell go to the network untouched, and even a shell response marked no-store is
-// never put in the cache (web/tests in the browser inspect the caches).
+// never put in the cache (web/e2e in the browser inspect the caches).
 const sw = self as unknown as ServiceWorkerGlobalScope;
 
 interface Shell { version: string; files: string[] }

@@ -324,6 +324,12 @@ def test_compliance_holds_exports_verifies_and_reports(
     assert "CMP-2024-118" in csv_text and download.value.suggested_filename == "holds.csv"
     check_screen(page, screens, "compliance-logs")
 
+    page.get_by_role("link", name="Holds").last.click()
+    page.get_by_role("button", name="Release hold CMP-2024-118").click()
+    expect(page.get_by_role("button", name="Release hold CMP-2024-118")).to_have_count(0)
+    released = stack.http.get("/holds", headers=stack.login("cmp-reed")).json()
+    assert [h for h in released if h["reference"] == "CMP-2024-118" and h["released_at"]]
+
     page.get_by_role("link", name="Audit trail").click()
     page.get_by_role("button", name="Verify the audit trail").click()
     expect(page.locator("[data-audit-ok=true]")).to_contain_text("Intact")
@@ -504,3 +510,43 @@ def test_the_app_works_at_200_percent_zoom(stack: Stack, people: People, screens
     expect(control.get_by_role("heading", name="Control room")).to_be_visible()
     screens.shot(control, "control-room-200pct", full_page=False)
     control.set_viewport_size(DESKTOP)
+
+
+def test_the_service_worker_never_caches_a_no_store_answer(stack: Stack, people: People) -> None:
+    """Even a shell file is kept out of the cache when its answer says no-store."""
+    context = new_context(people.browser, PHONE)
+    marked: list[str] = []
+
+    def no_store(route: Any) -> None:
+        response = route.fetch()
+        marked.append(route.request.url)
+        route.fulfill(response=response, headers={**response.headers,
+                                                  "cache-control": "no-store"})
+
+    context.route("**/app/icons/icon-192.png", no_store)
+    try:
+        page = context.new_page()
+        page.goto(f"{stack.url}/app/")
+        page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=15_000)
+        report = storage_report(page)
+        urls = {e["url"] for entries in report["caches"].values() for e in entries}
+        assert marked, "the service worker did not fetch the icon"
+        assert f"{stack.url}/app/" in urls and f"{stack.url}/app/manifest.webmanifest" in urls
+        assert f"{stack.url}/app/icons/icon-192.png" not in urls
+    finally:
+        context.close()
+
+
+def test_closing_the_deployment_destroys_its_watchlist(
+        stack: Stack, people: People, screens: Screens) -> None:
+    dep = _deployment(stack)
+    admin = people.page("chief", DESKTOP)
+    admin.goto(f"{stack.url}/app/#/admin/d/{dep}/live")
+    admin.get_by_label("Note for the record (optional)").fill("Operation ended at 16:00")
+    admin.get_by_role("button", name="Close the deployment").click()
+    expect(admin.get_by_role("heading", name=re.compile("closed"))).to_be_visible()
+    expect(admin.get_by_role("cell", name="Operation ended at 16:00")).to_be_visible()
+    admin.goto(f"{stack.url}/app/#/admin/d/{dep}/watchlist")
+    expect(admin.get_by_text("its watchlist was destroyed")).to_be_visible()
+    entries = stack.http.get(f"/deployments/{dep}/watchlist", headers=stack.admin).json()
+    assert all(e["images"] == [] for e in entries)
