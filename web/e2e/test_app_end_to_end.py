@@ -449,6 +449,18 @@ def test_a_disabled_officer_is_logged_out(stack: Stack, people: People, screens:
     expect(jones.get_by_role("button", name="Log out")).to_be_visible()
     admin = people.page("chief", DESKTOP)
     admin.goto(f"{stack.url}/app/#/admin/users")
+    admin.get_by_label("Username").fill("pc-new")
+    admin.get_by_label("Full name").fill("PC Rivera")
+    admin.get_by_label("Password (12 characters or more)").fill(PASSWORD)
+    admin.get_by_role("button", name="Create user").click()
+    admin.get_by_label("Role of pc-new").select_option("supervisor")
+    deadline = time.monotonic() + 10
+    while True:
+        users = {u["username"]: u for u in stack.http.get("/users", headers=stack.admin).json()}
+        if users["pc-new"]["role"] == "supervisor" or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert users["pc-new"]["role"] == "supervisor" and users["pc-new"]["display_name"] == "PC Rivera"
     admin.get_by_role("button", name="Disable pc-jones").click()
     expect(admin.get_by_role("button", name="Enable pc-jones")).to_be_visible()
     check_screen(admin, screens, "admin-users")

@@ -277,6 +277,8 @@ function Live({ session, d, onSaved }: { session: Session; d: Deployment; onSave
   );
 }
 
+const ROLES: [string, string][] = [["officer", "Officer"], ["supervisor", "Supervisor (control room)"], ["admin", "Admin"], ["authorising_officer", "Authorising officer"], ["compliance", "Compliance"]];
+
 export function AdminUsers({ session }: { session: Session }) {
   const [users, setUsers] = useState<User[]>([]);
   const [username, setUsername] = useState("");
@@ -291,14 +293,18 @@ export function AdminUsers({ session }: { session: Session }) {
     <section aria-labelledby="users-h">
       <h1 id="users-h">Users and roles</h1>
       <Table caption="Users" head={["Username", "Name", "Role", "State", ""]}
-        rows={users.map((u) => [u.username, u.display_name, u.role, u.active ? "active" : "disabled",
+        rows={users.map((u) => [u.username, u.display_name,
+          <select aria-label={`Role of ${u.username}`} value={u.role} disabled={busy}
+            onChange={(e) => { const next = (e.target as HTMLSelectElement).value; void run(async () => { await request(session, "PATCH", `/users/${u.id}`, { role: next }); await load(); }); }}>
+            {ROLES.map(([v, t]) => <option key={v} value={v}>{t}</option>)}
+          </select>, u.active ? "active" : "disabled",
           <button type="button" onClick={() => toggle(u)}>{u.active ? `Disable ${u.username}` : `Enable ${u.username}`}</button>])} />
       <form class="panel" aria-labelledby="new-user" onSubmit={(e) => { e.preventDefault(); void run(async () => { await request(session, "POST", "/users", { username, display_name: display, password, role }); setUsername(""); setPassword(""); setDisplay(""); await load(); }); }}>
         <h2 id="new-user">New user</h2>
         <Field label="Username" value={username} onValue={setUsername} required autoComplete="off" />
         <Field label="Full name" value={display} onValue={setDisplay} />
         <Field label="Password (12 characters or more)" type="password" value={password} onValue={setPassword} required minLength={12} autoComplete="new-password" />
-        <Select label="Role" value={role} onValue={setRole} options={[["officer", "Officer"], ["supervisor", "Supervisor (control room)"], ["admin", "Admin"], ["authorising_officer", "Authorising officer"], ["compliance", "Compliance"]]} />
+        <Select label="Role" value={role} onValue={setRole} options={ROLES} />
         <button class="primary" type="submit" disabled={busy}>Create user</button>
         <Problem error={error} />
       </form>
