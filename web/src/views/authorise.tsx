@@ -42,7 +42,7 @@ export function Prediction({ op, missing }: { op: OperatingPoint | null; missing
           {lo !== null && hi !== null ? <> (95% interval {lo.toFixed(1)}–{hi.toFixed(1)})</> : null} over {op.expected_faces?.toLocaleString("en-GB")} faces</p>
       ) : <p>Give the expected footfall to see the false alerts it predicts.</p>}
       <dl class="facts">
-        <dt>False alert rate per passer-by</dt><dd>{pct(op.predicted_fpir)} (95% interval {pct(op.predicted_fpir_ci95[1])} – {pct(op.predicted_fpir_ci95[0])})</dd>
+        <dt>False alert rate per passer-by</dt><dd>{pct(op.predicted_fpir)} (95% interval {pct(op.predicted_fpir_ci95[0])} to {pct(op.predicted_fpir_ci95[1])})</dd>
         <dt>Policy</dt><dd>{op.policy === "target_fpir" && op.target_fpir !== null ? `target ${pct(op.target_fpir)} per passer-by` : "fixed threshold"} → threshold {op.threshold.toFixed(3)}</dd>
         <dt>Watchlist</dt><dd>{op.watchlist_entries} people, {op.watchlist_templates} images</dd>
         <dt>Model</dt><dd>{op.model_id}; calibrated on {op.calibration.pairs.toLocaleString("en-GB")} pairs of {op.calibration.identities} people (up to {op.calibration.max_watchlist_size.toLocaleString("en-GB")} entries)</dd>
