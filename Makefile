@@ -9,7 +9,7 @@ API := $(patsubst %/pyproject.toml,%,$(wildcard api/pyproject.toml))
 EDITABLES := -e '.[imaging,plot,dev]' $(foreach d,$(PLUGIN_DIRS) $(API),-e '$(d)[test]')
 PIP_INSTALL := $(if $(shell command -v uv 2>/dev/null),uv pip install --python $(BIN)/python,$(BIN)/python -m pip install --disable-pip-version-check -q)
 
-.PHONY: install demo test lint typecheck pytest bench bench-full bench-soak accuracy calibration clean
+.PHONY: install demo test lint typecheck pytest bench bench-full bench-soak accuracy calibration clean web demo-app screenshots web-budgets
 
 install: $(STAMP)
 
@@ -18,8 +18,29 @@ $(STAMP): pyproject.toml $(PLUGINS) $(wildcard api/pyproject.toml)
 	$(PIP_INSTALL) --config-settings editable_mode=compat $(EDITABLES)
 	touch $(STAMP)
 
-demo: install
+# The web app (web/): npm ci from the committed lockfile, then generate-and-check the API
+# types, type-check and bundle into api/lfr_api/webapp/dist (served at /app/, in the wheel).
+WEB_BUILT := api/lfr_api/webapp/dist/index.html
+WEB_SOURCES := $(shell find web/src web/pwa web/scripts -type f 2>/dev/null) web/index.html \
+	web/vite.config.ts web/package.json $(wildcard web/tsconfig*.json) mobile_contract/openapi.json \
+	$(wildcard mobile_contract/schemas/*.json)
+
+web/node_modules/.package-lock.json: web/package-lock.json
+	cd web && npm ci --no-audit --no-fund
+
+$(WEB_BUILT): web/node_modules/.package-lock.json $(WEB_SOURCES)
+	cd web && npm run build
+
+web: $(WEB_BUILT)
+
+# `make demo APP=1` then serves the web app on a demo service (as `make demo-app` does).
+demo: install web
 	$(BIN)/lfr demo
+	$(if $(APP),$(BIN)/lfr demo-app,@echo "The web app on a demo service: make demo-app (or make demo APP=1)")
+
+# The web app on a demo service: users of every role, a live deployment on a rendered video.
+demo-app: install web
+	$(BIN)/lfr demo-app
 
 lint: install
 	$(BIN)/ruff check .
@@ -31,7 +52,14 @@ typecheck: install
 pytest: install
 	$(BIN)/python -m pytest -q
 
-test: lint typecheck pytest
+test: lint typecheck web pytest
+
+# The web app's screenshots in docs/app (taken by the browser tests), and its budgets.
+screenshots: install web
+	LFR_WEB_SCREENSHOTS=$(CURDIR)/docs/app $(BIN)/python -m pytest -q web/e2e/test_app_end_to_end.py
+
+web-budgets: install web
+	LFR_WEB_BUDGETS=$(CURDIR)/docs/app/budgets.json $(BIN)/python -m pytest -q -s web/e2e/test_budgets.py
 
 bench: install
 	$(BIN)/python -m benchmarks.run --fast
@@ -53,4 +81,4 @@ bench-soak: install
 	$(BIN)/python -m benchmarks.run --full --only soak
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) build *.egg-info web/node_modules api/lfr_api/webapp/dist

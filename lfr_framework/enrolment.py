@@ -11,7 +11,7 @@ import numpy as np
 from lfr_framework.errors import EnrolmentError, ImageDecodeError
 from lfr_framework.imaging import image_files, read_image
 from lfr_framework.interfaces import Detector, Recogniser
-from lfr_framework.pipeline.quality import QualityGate
+from lfr_framework.pipeline.quality import QualityGate, QualityReport
 from lfr_framework.pipeline.refine import confirmed
 from lfr_framework.types import Detection, Image, Templates, WatchlistEntry
 
@@ -36,6 +36,20 @@ def select_face(detections: list[Detection], name: str, largest: bool) -> Detect
     return max(detections, key=lambda d: d.box.area)
 
 
+def failure_detail(report: QualityReport, face: Detection, gate: QualityGate) -> str:
+    """Why a face failed the quality gate, in words with the measured value and the minimum."""
+    details = {
+        "face_too_small": f"face is {report.face_px:.0f} px high "
+                          f"(minimum {gate.settings.min_face_px:.0f})",
+        "too_blurred": f"sharpness {report.sharpness:.1f} "
+                       f"(minimum {gate.settings.min_sharpness:.1f})",
+        "pose": "the face is turned or tilted too far",
+        "detection_score": f"detector confidence {face.score:.2f} is too low",
+    }
+    check = report.failed_check or "quality"
+    return details.get(check, check)
+
+
 def template_from_image(
     image: Image,
     name: str,
@@ -49,17 +63,10 @@ def template_from_image(
     face = select_face(faces, name, largest)
     report = gate.assess(image, face)
     if not report.passed:
-        details = {
-            "face_too_small": f"face is {report.face_px:.0f} px high "
-                              f"(minimum {gate.settings.min_face_px:.0f})",
-            "too_blurred": f"sharpness {report.sharpness:.1f} "
-                           f"(minimum {gate.settings.min_sharpness:.1f})",
-            "pose": "the face is turned or tilted too far",
-            "detection_score": f"detector confidence {face.score:.2f} is too low",
-        }
         check = report.failed_check or "quality"
         raise EnrolmentError(
-            f"{name} failed the {check} check: {details.get(check, check)}", check=check
+            f"{name} failed the {check} check: {failure_detail(report, face, gate)}",
+            check=check,
         )
     crop = recogniser.align(image, face)
     return recogniser.embed([crop])

@@ -52,6 +52,7 @@ from lfr_api.security.tokens import AccessTokens
 from lfr_api.settings import Settings
 from lfr_api.users.controller import UserController
 from lfr_api.watchlists.controller import WatchlistController, WatchlistImageController
+from lfr_api.webapp.routes import WEB_APP_ROUTES, webapp_router
 from lfr_framework.models.store import ModelStore
 from lfr_framework.plugins import PluginHost
 
@@ -72,7 +73,7 @@ ROUTE_HANDLERS: list[Any] = [
     health, AuthController, UserController, DeploymentController, PublicController,
     NodeController, WatchlistController, WatchlistImageController, IngestController,
     AlertController, DeploymentAlertsController, DeviceController, AlertDeliveryController,
-    NodeWatchlistController, *accountability.ROUTES,
+    NodeWatchlistController, *accountability.ROUTES, *WEB_APP_ROUTES,
 ]
 
 
@@ -97,7 +98,7 @@ class LfrServicePlugin(InitPluginProtocol):
 
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
         ctx = self.ctx
-        app_config.route_handlers.extend(ROUTE_HANDLERS)
+        app_config.route_handlers.extend([*ROUTE_HANDLERS, webapp_router()])
         app_config.middleware.append(DefineMiddleware(WebSocketDenial))
         app_config.middleware.append(DefineMiddleware(AuthMiddleware, exclude=["^/schema"]))
         app_config.exception_handlers.update(EXCEPTION_HANDLERS)

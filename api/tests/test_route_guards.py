@@ -14,7 +14,9 @@ from litestar.routes import HTTPRoute, WebSocketRoute
 
 PUBLIC = {("/health", "GET"), ("/auth/login", "POST"), ("/auth/refresh", "POST"),
           ("/public/deployments", "GET"),
-          ("/public/deployments/{deployment_id:str}/summary", "GET")}
+          ("/public/deployments/{deployment_id:str}/summary", "GET"),
+          # The web app's files (lfr_api/webapp): the page, bundle, service worker, icons.
+          ("/app", "GET"), ("/app/{rest:path}", "GET"), ("/app/{file_path:path}", "GET")}
 
 
 def _concrete(path: str) -> str:

@@ -6,6 +6,7 @@ from enum import StrEnum
 
 from pydantic import AwareDatetime, Field
 
+from lfr_api.alerts.assessment import Assessment
 from lfr_api.schemas import Schema
 
 
@@ -33,6 +34,12 @@ class DecisionIn(Schema):
     decision: DecisionKind
     outcome: Outcome
     note: str = Field("", max_length=2000)
+    assessment: Assessment | None = Field(
+        None, description="South Wales Police's classification: true_alert (judged the "
+        "person, not engaged), confirmed_true_alert (engaged: it was), false_alert (judged "
+        "not the person, not engaged), confirmed_false_alert (engaged: it was not). Must "
+        "agree with decision and outcome; left out, it is derived from the outcome where "
+        "the outcome says it.")
 
 
 class AmendmentIn(DecisionIn):
@@ -66,6 +73,9 @@ class DecisionOut(Schema):
     decided_at: str
     amended: bool
     reason: str | None
+    assessment: str | None = Field(
+        None, description="true_alert, confirmed_true_alert, false_alert, "
+        "confirmed_false_alert, or null when the decision did not say")
 
 
 class CameraRef(Schema):
@@ -91,6 +101,16 @@ class Links(Schema):
     watchlist_image: str | None
 
 
+class ProbeQuality(Schema):
+    """How good the probe crop is, measured when the alert was stored (no biometric data)."""
+
+    width: int = Field(description="crop width, pixels")
+    height: int = Field(description="crop height, pixels")
+    face_px: float = Field(description="the face's height in the frame, pixels (about)")
+    sharpness: float = Field(description="variance of the Laplacian of the crop; the "
+                             "pipeline's quality gate needs 20 or more")
+
+
 class AlertOut(Schema):
     """An alert as officers see it."""
 
@@ -107,6 +127,7 @@ class AlertOut(Schema):
     links: Links
     state: str
     decision: DecisionOut | None
+    probe_quality: ProbeQuality | None = None
 
 
 class FeedMessage(Schema):

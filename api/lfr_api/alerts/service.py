@@ -10,6 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from lfr_api.alerts import assessment, probe_quality
 from lfr_api.alerts.schemas import (
     AlertOut,
     AmendmentIn,
@@ -18,6 +19,7 @@ from lfr_api.alerts.schemas import (
     DecisionOut,
     EntryRef,
     Links,
+    ProbeQuality,
 )
 from lfr_api.biometrics import storage
 from lfr_api.context import AppContext
@@ -93,8 +95,18 @@ def alert_view(session: Session, alert: Alert) -> AlertOut:
         decision=None if decision is None else DecisionOut(
             decision=decision.decision, outcome=decision.outcome, note=decision.note,
             decided_by=decision.decided_by, decided_at=_iso(decision.decided_at),
-            amended=decision.amended, reason=decision.reason),
+            amended=decision.amended, reason=decision.reason,
+            assessment=decision.assessment),
+        probe_quality=_probe_quality(alert),
     )
+
+
+def _probe_quality(alert: Alert) -> ProbeQuality | None:
+    if alert.probe_width is None or alert.probe_height is None or alert.probe_sharpness is None:
+        return None
+    return ProbeQuality(width=alert.probe_width, height=alert.probe_height,
+                        face_px=round(alert.probe_height / probe_quality.CROP_SPAN, 1),
+                        sharpness=alert.probe_sharpness)
 
 
 def _event(session: Session, alert: Alert, kind: str) -> dict[str, Any]:
@@ -159,6 +171,10 @@ def _insert(session: Session, new: NewAlert) -> tuple[dict[str, Any], Alert]:
                   threshold=new.threshold, model_id=new.model_id, track_id=new.track_id,
                   raised_at=new.raised_at, frame_timestamp=new.frame_timestamp,
                   source=new.source)
+    measured = probe_quality.measure(new.probe_crop_jpeg) if new.probe_crop_jpeg else None
+    if measured is not None:
+        alert.probe_width, alert.probe_height = measured.width, measured.height
+        alert.probe_sharpness = measured.sharpness
     session.add(alert)
     session.flush()
     if new.probe_crop_jpeg or new.probe_template:
@@ -182,9 +198,9 @@ def visible_alert(session: Session, who: Principal, alert_id: str) -> Alert:
     return alert
 
 
-def _same(decision: Decision, data: DecisionIn) -> bool:
-    return (decision.decision, decision.outcome, decision.note) == (
-        data.decision.value, data.outcome.value, data.note)
+def _same(decision: Decision, data: DecisionIn, stated: str | None) -> bool:
+    return (decision.decision, decision.outcome, decision.note, decision.assessment) == (
+        data.decision.value, data.outcome.value, data.note, stated)
 
 
 def decide(ctx: AppContext, who: Principal, alert_id: str, data: DecisionIn,
@@ -213,22 +229,28 @@ class _DecisionOutcome:
 def _decide(ctx: AppContext, who: Principal, alert_id: str, data: DecisionIn,
             amendment: AmendmentIn | None) -> _DecisionOutcome:
     """The decision's own transaction; delivering it is the caller's job."""
+    resolved = assessment.resolve(data.decision.value, data.outcome.value, data.assessment)
+    stated = None if resolved is None else resolved.value
     with ctx.db.session() as session:
         alert = visible_alert(session, who, alert_id)
         current = current_decision(session, alert_id)
         if amendment is None:
             if current is not None:
-                if _same(current, data):
+                if _same(current, data, stated):
                     return _DecisionOutcome(alert_view(session, alert))
                 raise Conflict(
                     f"alert {alert_id} already has a different decision "
                     f"({current.decision}, {current.outcome}) by {current.decided_by}; "
                     "a supervisor may amend it with a reason",
-                    current={"decision": current.decision, "outcome": current.outcome})
+                    current={"decision": current.decision, "outcome": current.outcome,
+                             "assessment": current.assessment,
+                             "decided_by": current.decided_by,
+                             "decided_at": _iso(current.decided_at)})
         else:
             if current is None:
                 raise Conflict(f"alert {alert_id} has no decision to amend")
-            if current.amended and _same(current, data) and current.reason == amendment.reason:
+            if (current.amended and _same(current, data, stated)
+                    and current.reason == amendment.reason):
                 return _DecisionOutcome(alert_view(session, alert))
             current.current = False
             session.add(current)
@@ -236,7 +258,7 @@ def _decide(ctx: AppContext, who: Principal, alert_id: str, data: DecisionIn,
         decision = Decision(alert_id=alert_id, decision=data.decision.value,
                             outcome=data.outcome.value, note=data.note, decided_by=who.actor,
                             amended=amendment is not None,
-                            reason=amendment.reason if amendment else None)
+                            reason=amendment.reason if amendment else None, assessment=stated)
         session.add(decision)
         alert.state = DECIDED
         session.add(alert)
@@ -244,7 +266,7 @@ def _decide(ctx: AppContext, who: Principal, alert_id: str, data: DecisionIn,
                      action="alert.decision_amended" if amendment else "alert.decision_recorded",
                      subject=f"alert:{alert_id}",
                      details={"decision": decision.decision, "outcome": decision.outcome,
-                              "reason": decision.reason})
+                              "assessment": decision.assessment, "reason": decision.reason})
         message = _event(session, alert, "alert.updated")
         return _DecisionOutcome(AlertOut.model_validate(message["alert"]), message, decision)
 

@@ -31,9 +31,16 @@ def serve(host: str, port: int, pipelines: bool) -> None:
     import uvicorn
 
     from lfr_api.app import create_app
+    from lfr_api.webapp.static import app_url, built
 
     settings = dataclasses.replace(Settings.from_env(), run_pipelines=pipelines)
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    app = create_app(settings)
+    if built():
+        click.echo(f"LFR web app: {app_url(host, port)}  (API: /schema/openapi.json)")
+        sys.stdout.flush()
+    else:
+        click.echo("LFR web app: not built in this install (run 'make web'); the API is up")
+    uvicorn.run(app, host=host, port=port, log_level="info")
 
 
 @click.group()

@@ -216,6 +216,11 @@ class Alert(SQLModel, table=True):
     received_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     state: str = Field(default="pending", max_length=16)
     source: str = Field(max_length=64)
+    #: The probe crop's measurements (pixels, variance of the Laplacian), not biometric data:
+    #: what the officer's card shows as the probe's quality (``lfr_api.alerts.probe_quality``).
+    probe_width: int | None = Field(default=None)
+    probe_height: int | None = Field(default=None)
+    probe_sharpness: float | None = Field(default=None)
 
 
 class AlertMedia(SQLModel, table=True):
@@ -246,6 +251,22 @@ class Decision(SQLModel, table=True):
     amended: bool = Field(default=False)
     reason: str | None = Field(default=None)
     current: bool = Field(default=True)
+    #: South Wales Police's classification of the alert (``lfr_api.alerts.assessment``).
+    assessment: str | None = Field(default=None, max_length=32)
+
+
+class AlertViewer(SQLModel, table=True):
+    """Who has an alert's card open (``lfr_api.alerts.presence``): refreshed while it is."""
+
+    __tablename__ = "alert_viewers"
+    alert_id: str = Field(sa_column=sa.Column(
+        sa.String(36), sa.ForeignKey("alerts.id", ondelete="CASCADE"), primary_key=True))
+    user_id: str = Field(sa_column=sa.Column(
+        sa.String(36), sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True))
+    username: str = Field(max_length=64)
+    role: str = Field(max_length=32)
+    activity: str = Field(default="viewing", max_length=16)
+    seen_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
 class AlertEvent(SQLModel, table=True):

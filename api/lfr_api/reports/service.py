@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from lfr_api.alerts.assessment import verdict as assessment_verdict
 from lfr_api.db.models import (
     RETENTION_TABLES,
     Alert,
@@ -37,10 +38,8 @@ from lfr_api.retention.periods import EffectivePeriods, effective_periods
 from lfr_framework.interfaces import RetentionPolicy
 from lfr_framework.statistics import clopper_pearson, upper_bound_zero
 
-#: Outcomes that confirm the alert was the person on the watchlist (a true alert), and the
-#: one that says it was not (a false alert); the others leave it undetermined.
-TRUE_OUTCOMES = frozenset({"arrested", "words_of_advice", "no_further_action"})
-FALSE_OUTCOMES = frozenset({"false_alert_not_the_person"})
+# Whether an alert was true or false: lfr_api.alerts.assessment.verdict (the decision's
+# four-outcome assessment where recorded, else what its outcome says).
 
 
 def _live_window(session: Session, deployment: Deployment,
@@ -111,16 +110,15 @@ def _results(session: Session, deployment_id: str, hours_live: float
         .where(PipelineCount.deployment_id == deployment_id)).one()
     faces_seen, discarded, rejected = (int(v) for v in sums)
     rows = session.exec(
-        select(Alert.raised_at, Decision.decision, Decision.outcome)
+        select(Alert.raised_at, Decision.decision, Decision.outcome, Decision.assessment)
         .outerjoin(Decision, sa.and_(col(Decision.alert_id) == col(Alert.id),
                                      col(Decision.current).is_(True)))
         .where(Alert.deployment_id == deployment_id)).all()
     outcomes: Counter[str] = Counter()
     verdicts: list[tuple[datetime, str]] = []
     true_eng = false_eng = engaged = not_engaged = pending = 0
-    for raised_at, decision, outcome in rows:
-        verdict = ("true" if outcome in TRUE_OUTCOMES else
-                   "false" if outcome in FALSE_OUTCOMES else "undetermined")
+    for raised_at, decision, outcome, stated in rows:
+        verdict = assessment_verdict(stated, outcome)
         verdicts.append((raised_at, verdict))
         if decision is None:
             pending += 1

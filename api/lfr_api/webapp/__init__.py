@@ -1,0 +1,1 @@
+"""The web app (PWA) built from ``web/``, served at ``/app/``."""
