@@ -1,9 +1,9 @@
 """``POST /deployments/{id}/camera-test``: does this camera source work, and does it see faces?
 
 The source (plugin, URI, options, as a camera would be added) is opened, frames are read
-for up to ``within_s`` seconds of the source's own time until one holds a face, and that
-frame (else the last one) is sent back as a JPEG with the faces the deployment's detector
-found in it and what the quality gate makes of each. The browser draws the boxes. Nothing
+for up to ``within_s`` seconds of the source's own time until one holds a face good enough
+to recognise, and that frame (else the one with the most faces) is sent back as a JPEG with
+the faces the deployment's detector found in it and what the quality gate makes of each. The browser draws the boxes. Nothing
 is stored: not the frame, not the faces, not a template (no face is embedded); the
 response is ``no-store``."""
 
@@ -38,7 +38,8 @@ class CameraTestIn(CameraIn):
     """A camera to test (as it would be added) and how long to look for a face."""
 
     within_s: float = Field(5.0, gt=0, le=30, description="read frames for up to this many "
-                            "seconds of the source's time, until one holds a face")
+                            "seconds of the source's time, until one holds a face good "
+                            "enough to recognise")
 
 
 class FaceBox(Schema):
@@ -82,6 +83,7 @@ def run_test(ctx: AppContext, deployment_id: str, data: CameraTestIn) -> CameraT
                                             camera_id=data.camera_id, uri=data.uri)
     chosen: Frame | None = None
     found: list[Any] = []
+    best = (-1, -1)
     read = 0
     try:
         try:
@@ -93,10 +95,14 @@ def run_test(ctx: AppContext, deployment_id: str, data: CameraTestIn) -> CameraT
                     break
                 read += 1
                 first = first or frame
-                chosen = frame
                 with models.lock:
-                    found = models.detector.detect(frame.image)
-                if found or (frame.timestamp - first.timestamp).total_seconds() >= data.within_s:
+                    detections = models.detector.detect(frame.image)
+                # Keep the frame that shows the most recognisable faces (then the most
+                # faces): a face just entering the frame is found before it is usable.
+                good = sum(gate.assess(frame.image, d).passed for d in detections)
+                if (good, len(detections)) > best:
+                    best, chosen, found = (good, len(detections)), frame, detections
+                if good or (frame.timestamp - first.timestamp).total_seconds() >= data.within_s:
                     break
         except CameraError as exc:
             raise Unprocessable(f"camera {data.camera_id} could not be read: {exc}",

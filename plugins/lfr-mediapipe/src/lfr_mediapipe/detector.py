@@ -64,10 +64,16 @@ def _load_task(models: ModelStore, model_id: str, min_score: float) -> vision.Fa
         ) from None
 
 
-def _close_task(task: vision.FaceDetector) -> None:
-    """Close a MediaPipe task; at interpreter exit its worker may already have stopped."""
+def _close_task(holder: list[vision.FaceDetector]) -> None:
+    """Close the MediaPipe task in ``holder`` (the only reference to it): closing and freeing
+    it both print native log lines, so both happen while those go to the debug log. At
+    interpreter exit its worker may already have stopped."""
     with contextlib.suppress(RuntimeError), native_output_to_log():
-        task.close()
+        task = holder.pop()
+        try:
+            task.close()
+        finally:
+            del task
 
 
 #: Tasks of detectors that were garbage-collected without ``close()``. A finalizer may run
@@ -86,7 +92,7 @@ def _orphaned(task: vision.FaceDetector) -> None:
 
 def _close_orphans() -> None:
     while True:
-        _close_task(_ORPHANS.get())
+        _close_task([_ORPHANS.get()])
 
 
 def _start_closer() -> None:
@@ -106,10 +112,10 @@ def _close_all_at_exit() -> None:
         detector.close()
     while True:
         try:
-            task = _ORPHANS.get_nowait()
+            holder = [_ORPHANS.get_nowait()]
         except queue.Empty:
             return
-        _close_task(task)
+        _close_task(holder)
 
 
 _register_exit = getattr(threading, "_register_atexit", atexit.register)
@@ -233,11 +239,12 @@ class MediaPipeFaceDetector:
     def close(self) -> None:
         """Release the MediaPipe task. Safe to call twice."""
         with self._lock:
-            task, self._task = self._task, None
+            holder = [self._task] if self._task is not None else []
+            self._task = None
             self._finalizer.detach()
         _LIVE.discard(self)
-        if task is not None:
-            _close_task(task)
+        if holder:
+            _close_task(holder)
 
     def __repr__(self) -> str:
         return (

@@ -997,7 +997,7 @@ export interface components {
             source: string;
             uri: string;
             /**
-             * @description read frames for up to this many seconds of the source's time, until one holds a face
+             * @description read frames for up to this many seconds of the source's time, until one holds a face good enough to recognise
              * @default 5
              */
             within_s: number;
