@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from lfr_framework.config import parse_config
-from lfr_framework.deployment import build_deployment
+from lfr_framework.deployment import BuiltDeployment, build_deployment
 from lfr_framework.evaluation.scenes import Pass
 from lfr_framework.models.store import ModelStore
 from lfr_framework.pipeline.faults import ComponentRef
@@ -72,13 +72,20 @@ def host_with(cameras: dict[str, MemoryCamera]) -> PluginHost:
     return host
 
 
+def one_camera(frames: list[Any], watchlist: Path, model_store: ModelStore
+               ) -> tuple[BuiltDeployment, list[Alert]]:
+    """The default deployment on one memory camera playing ``frames``, and its alerts."""
+    alerts: list[Alert] = []
+    built = build_deployment(deployment(watchlist, ["cam-1"]),
+                             host_with({"cam-1": MemoryCamera("cam-1", frames)}),
+                             model_store, on_alert=alerts.append)
+    return built, alerts
+
+
 def test_watchlisted_face_alerts_once_and_passers_by_are_only_counted(
     frames: list[Any], watchlist: Path, model_store: ModelStore
 ) -> None:
-    cam = MemoryCamera("cam-1", frames)
-    alerts: list[Alert] = []
-    built = build_deployment(deployment(watchlist, ["cam-1"]), host_with({"cam-1": cam}),
-                             model_store, on_alert=alerts.append)
+    built, alerts = one_camera(frames, watchlist, model_store)
     counters = built.pipeline.run(timeout=120)
     assert [a.entry_id for a in alerts] == ["WL-obama"]
     alert = alerts[0]
@@ -100,10 +107,7 @@ def test_watchlisted_face_alerts_once_and_passers_by_are_only_counted(
 def test_only_the_shots_recognised_are_looked_at_again_and_a_new_threshold_is_used(
     frames: list[Any], watchlist: Path, model_store: ModelStore
 ) -> None:
-    cam = MemoryCamera("cam-1", frames)
-    alerts: list[Alert] = []
-    built = build_deployment(deployment(watchlist, ["cam-1"]), host_with({"cam-1": cam}),
-                             model_store, on_alert=alerts.append)
+    built, alerts = one_camera(frames, watchlist, model_store)
     counting = CountingRefiner(built.components.detector)
     built.pipeline.components.detector = counting
     built.pipeline.set_threshold(0.999)  # as when the watchlist grows past what obama scores
