@@ -3,9 +3,9 @@
 The source (plugin, URI, options, as a camera would be added) is opened, frames are read
 for up to ``within_s`` seconds of the source's own time until one holds a face good enough
 to recognise, and that frame (else the one with the most faces) is sent back as a JPEG with
-the faces the deployment's detector found in it and what the quality gate makes of each. The browser draws the boxes. Nothing
-is stored: not the frame, not the faces, not a template (no face is embedded); the
-response is ``no-store``."""
+the faces the deployment's detector found in it and what the quality gate makes of each.
+The browser draws the boxes. Nothing is stored: not the frame, not the faces, not a
+template (no face is embedded); the response is ``no-store``."""
 
 from __future__ import annotations
 
