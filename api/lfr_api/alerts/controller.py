@@ -25,6 +25,7 @@ from lfr_api.db.models import Alert
 from lfr_api.deployments.service import visible_deployment
 from lfr_api.errors import InvalidRequest, NotFound, ServiceError
 from lfr_api.feed.delivery import feed_channel
+from lfr_api.inputs.policy import CURSOR_PATTERN, feed_cursor
 from lfr_api.security.guards import allow, principal
 from lfr_api.security.roles import Role
 
@@ -137,7 +138,8 @@ class DeploymentAlertsController(Controller):
     @websocket("/feed", guards=allow(A, OFC, S))
     async def feed(self, socket: WebSocket[Any, Any, Any], deployment_id: FromPath[str],
                    channels: NamedDependency[ChannelsPlugin],
-                   after: Annotated[int | None, QueryParameter(name="after", ge=0)] = None,
+                   after: Annotated[str | None, QueryParameter(
+                       name="after", schema_extra={"pattern": CURSOR_PATTERN})] = None,
                    ) -> None:
         """Live alerts of a deployment as JSON messages (``type``, ``cursor``,
         ``contract_version``, ``alert``; schemas in ``mobile_contract/schemas``).
@@ -150,6 +152,7 @@ class DeploymentAlertsController(Controller):
                 visible_deployment(session, who, deployment_id)
 
         try:
+            cursor = feed_cursor(after)
             await anyio.to_thread.run_sync(check)
         except ServiceError as exc:
             await socket.close(code=4000 + exc.status, reason=exc.detail[:120])
@@ -158,7 +161,7 @@ class DeploymentAlertsController(Controller):
         # nothing committed after that moment can be missed.
         async with channels.start_subscription([feed_channel(deployment_id)]) as subscriber:
             backlog, covered = await anyio.to_thread.run_sync(service.feed_start, ctx,
-                                                              deployment_id, after)
+                                                              deployment_id, cursor)
             await socket.accept(headers={CONTRACT_HEADER: CONTRACT_VERSION})
             for message in backlog:
                 await socket.send_json(envelope(message))

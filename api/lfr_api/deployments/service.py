@@ -85,6 +85,10 @@ def create(ctx: AppContext, session: Session, who: Principal,
     return deployment
 
 
+#: Draft fields that always hold a value: ``null`` in a PATCH is a 400, not a NULL column.
+NOT_NULL = frozenset({"name", "location", "purpose", "target_fpir", "publish_prediction"})
+
+
 def update(ctx: AppContext, session: Session, who: Principal, deployment: Deployment,
            data: DeploymentUpdate) -> Deployment:
     """Change a draft (409 once authorised: the authorising officer authorised what they
@@ -92,10 +96,10 @@ def update(ctx: AppContext, session: Session, who: Principal, deployment: Deploy
     deployment's periods (``null`` or ``{}`` clears them)."""
     _require(deployment, DRAFT, action="edit")
     changes = data.model_dump(exclude_unset=True)
+    for name in sorted(NOT_NULL & {k for k, v in changes.items() if v is None}):
+        raise InvalidRequest(f"{name} cannot be null: leave it out to keep it, or give a value",
+                             errors=[{"field": name, "message": "null"}])
     if "target_fpir" in changes:
-        if changes["target_fpir"] is None:
-            raise InvalidRequest("target_fpir cannot be null: give a rate in (0, 0.1]",
-                                 errors=[{"field": "target_fpir", "message": "null"}])
         check_target_fpir(changes["target_fpir"])
     old_periods = dict(deployment.retention_periods)
     if "retention_periods" in changes:
