@@ -9,6 +9,7 @@ import pytest
 from lfr_api.db.models import WatchlistEntry, WatchlistImage
 from lfr_api.security.roles import Role
 from lfr_api.testing.api import Api, authorisation, enrol, now
+from lfr_api.testing.data import as_stored
 from sqlmodel import func, select
 
 
@@ -122,7 +123,7 @@ def test_watchlist_add_and_remove_reach_the_live_matcher(
     assert r.status_code == 201 and len(matcher) == size + 1
     entry = r.json()
     img = api.client.get(entry["images"][0]["link"], headers=api.headers[Role.officer])
-    assert img.status_code == 200 and img.content == photo_bytes["biden"]
+    assert img.status_code == 200 and img.content == as_stored(photo_bytes["biden"])
     listed = api.client.get(f"/deployments/{live['dep']}/watchlist",
                             headers=api.headers[Role.supervisor]).json()
     assert entry["id"] in [e["id"] for e in listed]

@@ -18,7 +18,7 @@ from sqlmodel import col, select
 
 from lfr_api.alerts import service
 from lfr_api.alerts.schemas import AlertOut, AmendmentIn, DecisionIn, IngestAlert
-from lfr_api.biometrics import storage
+from lfr_api.biometrics import image_gate, storage
 from lfr_api.context import ctx_of
 from lfr_api.contract.version import CONTRACT_HEADER, CONTRACT_VERSION
 from lfr_api.db.models import Alert
@@ -62,6 +62,8 @@ class IngestController(Controller):
             except (binascii.Error, ValueError):
                 raise InvalidRequest("probe_crop_jpeg_base64 is not valid base64", errors=[
                     {"field": "probe_crop_jpeg_base64", "message": "not base64"}]) from None
+            crop = image_gate.admit(crop, "the probe crop", field="probe_crop_jpeg_base64",
+                                    max_pixels=image_gate.CROP_MAX_PIXELS).jpeg
         who = principal(request)
         assert who.deployment_id is not None
         new = service.NewAlert(
@@ -96,7 +98,8 @@ class AlertController(Controller):
             found = storage.probe_crop(session, alert_id)
             if found is None:
                 raise NotFound(f"alert {alert_id} has no probe crop (none sent, or deleted)")
-            return Response(found[1], media_type=found[0], headers={"Cache-Control": "no-store"})
+            return Response(found[1], media_type=image_gate.served_type(found[0]),
+                            headers=image_gate.serve_headers(f"probe-{alert_id}"))
 
     @post("/{alert_id:str}/decision", guards=allow(OFC, S), sync_to_thread=True,
           status_code=200)

@@ -67,6 +67,14 @@ def crop_of(photo: bytes, size: int = 96) -> bytes:
     return bytes(buf.tobytes())
 
 
+def as_stored(image: bytes) -> bytes:
+    """The bytes the service stores (and serves) for an uploaded image: the image gate's
+    re-encoded JPEG."""
+    from lfr_api.biometrics.image_gate import admit
+
+    return admit(image, "image").jpeg
+
+
 def ingest_alert(api: Api, live: LiveDeployment, *, crop: bytes | None = None,
                  raised_at: datetime | None = None, camera: str = "cam-1") -> str:
     """POST an alert from the camera node (with a probe crop if given); its id."""
