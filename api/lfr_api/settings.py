@@ -66,6 +66,9 @@ class Settings:
     #: (``LFR_RETENTION_POLICY``, ``LFR_RETENTION_SWEEP_SECONDS``).
     retention_policy: str = "default"
     retention_sweep_seconds: float = 900.0
+    #: How far a camera node's clock may be from the server's (ingest checks ``raised_at``
+    #: against it; ``LFR_INGEST_CLOCK_SKEW_SECONDS``).
+    ingest_clock_skew_seconds: float = 60.0
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -100,4 +103,5 @@ class Settings:
             data_keys=keyring_from_env(env, dev),
             retention_policy=env.get("LFR_RETENTION_POLICY") or "default",
             retention_sweep_seconds=_int(env, "LFR_RETENTION_SWEEP_SECONDS", 900),
+            ingest_clock_skew_seconds=_int(env, "LFR_INGEST_CLOCK_SKEW_SECONDS", 60),
         )

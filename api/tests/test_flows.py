@@ -31,10 +31,10 @@ def live(api: Api, photo_bytes: dict[str, bytes]) -> dict[str, Any]:
     return {"dep": dep, "entry": r.json(), "key": api.service_key(dep)}
 
 
-def _alert_body(entry_id: str, camera: str = "cam-1") -> dict[str, Any]:
+def _alert_body(api: Api, live: dict[str, Any], camera: str = "cam-1") -> dict[str, Any]:
     t = now().isoformat()
-    return {"camera_id": camera, "entry_id": entry_id, "score": 0.71, "threshold": 0.5,
-            "model_id": "sface", "raised_at": t, "frame_timestamp": t}
+    return {"camera_id": camera, "entry_id": live["entry"]["id"], "score": 0.71,
+            **api.operating(live["dep"]), "raised_at": t, "frame_timestamp": t}
 
 
 def _counts(api: Api) -> tuple[int, int]:
@@ -134,7 +134,7 @@ def test_watchlist_add_and_remove_reach_the_live_matcher(
 
 
 def test_ingest_is_idempotent_and_needs_a_key(api: Api, live: dict[str, Any]) -> None:
-    body = _alert_body(live["entry"]["id"])
+    body = _alert_body(api, live)
     _problem(api.client.post("/ingest/alerts", json=body, headers=live["key"]), 400)
     h = {**live["key"], "Idempotency-Key": "same-key"}
     first = api.client.post("/ingest/alerts", json=body, headers=h)
@@ -156,7 +156,7 @@ def test_decisions_live_updates_conflicts_amendments_and_resume(
     c, h = api.client, api.headers
     url = f"/deployments/{live['dep']}/feed"
     with c.websocket_connect(url, headers=h[Role.officer]) as ws:
-        r = c.post("/ingest/alerts", json=_alert_body(live["entry"]["id"]),
+        r = c.post("/ingest/alerts", json=_alert_body(api, live),
                    headers={**live["key"], "Idempotency-Key": "decide-1"})
         raised = ws.receive_json(timeout=5)
         while raised["alert"]["id"] != r.json()["id"]:

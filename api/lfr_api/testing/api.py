@@ -106,6 +106,18 @@ class Api:
             assert r.status_code == 200, r.text
         return str(dep)
 
+    def operating(self, deployment_id: str) -> dict[str, Any]:
+        """What a camera node's alert must carry now: the deployment's recogniser
+        ``model_id`` and operating ``threshold`` (as ``/ingest/watchlist`` gives it)."""
+        from lfr_api.db.models import Deployment
+        from lfr_api.deployments import operating_point as points
+
+        with self.ctx.db.session() as session:
+            deployment = session.get(Deployment, deployment_id)
+            assert deployment is not None
+            return {"model_id": points.recogniser_model_id(self.ctx, deployment),
+                    "threshold": points.operating_threshold(self.ctx, deployment)}
+
     def assign(self, deployment_id: str, role: Role = Role.officer) -> None:
         """Assign the test user of ``role`` to a deployment."""
         r = self.client.post(f"/deployments/{deployment_id}/assignments",

@@ -80,8 +80,7 @@ def ingest_alert(api: Api, live: LiveDeployment, *, crop: bytes | None = None,
     """POST an alert from the camera node (with a probe crop if given); its id."""
     t = (raised_at or now()).isoformat()
     body: dict[str, Any] = {"camera_id": camera, "entry_id": live.entry["id"], "score": 0.71,
-                            "threshold": 0.5, "model_id": "sface", "raised_at": t,
-                            "frame_timestamp": t}
+                            **api.operating(live.id), "raised_at": t, "frame_timestamp": t}
     if crop is not None:
         body["probe_crop_jpeg_base64"] = base64.b64encode(crop).decode()
     r = api.client.post("/ingest/alerts", json=body,
