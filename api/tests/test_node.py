@@ -50,12 +50,10 @@ def video(tmp_path_factory: pytest.TempPathFactory, real_photos: dict[str, Path]
 
 
 def _deployment(api: Api, photo_bytes: dict[str, bytes], uri: str = "file:///dev/null",
-                live: bool = True) -> dict[str, Any]:
-    dep = api.deployment(cameras=())
-    r = api.client.post(f"/deployments/{dep}/cameras", headers=api.headers[Role.admin], json={
-        "camera_id": "platform-2", "source": "video", "uri": uri,
-        "location_name": "Platform 2"})
-    assert r.status_code == 201, r.text
+                live: bool = True, options: dict[str, Any] | None = None) -> dict[str, Any]:
+    dep = api.deployment(cameras=("platform-2",),
+                         camera_fields={"uri": uri, "location_name": "Platform 2",
+                                        "options": options or {}})
     entry = enrol(api, dep, [("obama.jpg", photo_bytes["obama"])]).json()
     if live:
         r = api.client.post(f"/deployments/{dep}/start", headers=api.headers[Role.admin])
@@ -220,12 +218,7 @@ def test_the_node_stops_when_its_deployment_closes(
         served: tuple[Api, LiveServer], photo_bytes: dict[str, bytes], video: Path,
         plugin_host: PluginHost) -> None:
     api, server = served
-    d = _deployment(api, photo_bytes, uri=str(video))
-    r = api.client.put(f"/deployments/{d['dep']}/cameras/platform-2",
-                       headers=api.headers[Role.admin],
-                       json={"camera_id": "platform-2", "source": "video", "uri": str(video),
-                             "location_name": "Platform 2", "options": {"loop": True}})
-    assert r.status_code == 200, r.text
+    d = _deployment(api, photo_bytes, uri=str(video), options={"loop": True})
     runner = NodeRunner(server.url, d["key"], host=plugin_host,
                         store=plugin_host.model_store(default_home()), poll_s=0.2)
     outcome: dict[str, Any] = {}

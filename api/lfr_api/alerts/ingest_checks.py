@@ -26,13 +26,13 @@ import logging
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from lfr_api.context import AppContext
 from lfr_api.db import audit
-from lfr_api.db.models import Deployment, DeploymentTransition
+from lfr_api.db.models import Deployment
 from lfr_api.deployments import operating_point as points
-from lfr_api.deployments.service import LIVE
+from lfr_api.deployments.camera_health import live_since
 from lfr_api.errors import ServiceError, Unprocessable
 from lfr_framework.audit.sql import audit_tables
 
@@ -76,13 +76,6 @@ def thresholds_in_force(session: Session, deployment: Deployment, at: datetime,
     return found
 
 
-def _live_since(session: Session, deployment: Deployment) -> datetime | None:
-    return session.exec(select(DeploymentTransition.at)
-                        .where(DeploymentTransition.deployment_id == deployment.id,
-                               DeploymentTransition.to_state == LIVE)
-                        .order_by(col(DeploymentTransition.id).desc())).first()
-
-
 def check(ctx: AppContext, session: Session, deployment: Deployment, *, model_id: str,
           score: float, threshold: float, raised_at: datetime, frame_timestamp: datetime,
           now: datetime) -> None:
@@ -95,7 +88,7 @@ def check(ctx: AppContext, session: Session, deployment: Deployment, *, model_id
     if raised_at > now + skew:
         raise _refuse("raised_at", f"{raised_at.isoformat()} is ahead of the server's clock "
                       f"by more than {int(skew.total_seconds())} s: check the node's clock")
-    starts = [t for t in (deployment.authorised_start, _live_since(session, deployment)) if t]
+    starts = [t for t in (deployment.authorised_start, live_since(session, deployment)) if t]
     if starts and raised_at < max(starts) - skew:
         raise _refuse("raised_at", f"{raised_at.isoformat()} is before the deployment went "
                       "live: alerts are accepted only from its live window")

@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import AwareDatetime, Field, model_validator
 
+from lfr_api.deployments.camera_health import CameraHealth
 from lfr_api.schemas import Schema
 
 SLUG = r"^[A-Za-z0-9._-]{1,64}$"
@@ -237,9 +238,10 @@ class CameraIn(Schema):
 
 
 class CameraOut(CameraIn):
-    """A stored camera."""
+    """A stored camera; ``health`` in ``GET /deployments/{id}/cameras``."""
 
     deployment_id: str
+    health: CameraHealth | None = None
 
 
 class AssignmentIn(Schema):

@@ -252,8 +252,9 @@ def assign(session: Session, deployment: Deployment, user_id: str, who: Principa
 
 def save_camera(ctx: AppContext, session: Session, deployment: Deployment, data: CameraIn,
                 who: Principal, replace: Camera | None = None) -> Camera:
-    """Add or replace a camera after checking its source plugin and options."""
-    _require(deployment, DRAFT, AUTHORISED, LIVE, action="change cameras of")
+    """Add or replace a camera after checking its source plugin and options (a draft's
+    only: 409 once authorised, see :func:`require_camera_change`)."""
+    require_camera_change(deployment)
     ctx.host.camera_sources.validate_options(data.source, data.options, "options")
     clash = session.exec(select(Camera).where(Camera.deployment_id == deployment.id,
                                               Camera.camera_id == data.camera_id)).first()
@@ -271,6 +272,18 @@ def save_camera(ctx: AppContext, session: Session, deployment: Deployment, data:
                  details={"camera_id": data.camera_id, "source": data.source,
                           "location_name": data.location_name})
     return camera
+
+
+def require_camera_change(deployment: Deployment) -> None:
+    """409 unless the deployment is a draft: its cameras (where they are, what they see)
+    are part of what was authorised, so adding, removing or re-pointing one after
+    authorisation needs a new authorisation."""
+    if deployment.state in (AUTHORISED, LIVE):
+        raise Conflict(f"deployment {deployment.id} is {deployment.state}: its cameras are "
+                       "part of what was authorised, so changing one needs re-authorisation "
+                       "(close it and authorise a new deployment with the cameras needed)",
+                       state=deployment.state)
+    _require(deployment, DRAFT, action="change cameras of")
 
 
 def get_camera(session: Session, deployment_id: str, camera_id: str) -> Camera:
