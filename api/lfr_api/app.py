@@ -28,6 +28,7 @@ from lfr_api.alerts.controller import (
 from lfr_api.alerts.deliveries import AlertDeliveryController
 from lfr_api.auth.controller import AuthController
 from lfr_api.context import AppContext
+from lfr_api.contract import truth
 from lfr_api.contract.version import CONTRACT_VERSION
 from lfr_api.db.engine import Database, audit_trail, make_engine, upgrade
 from lfr_api.db.models import Deployment
@@ -86,7 +87,6 @@ def openapi_config() -> OpenAPIConfig:
             "bearer": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT"),
             "apiKey": SecurityScheme(type="apiKey", name="X-API-Key", security_scheme_in="header"),
         }),
-        security=[{"bearer": []}],
     )
 
 
@@ -187,8 +187,10 @@ def create_app(settings: Settings | None = None, *, host: PluginHost | None = No
     own ``PluginHost(load_entry_points=False)``); the database is migrated to head."""
     settings = settings or Settings.from_env()
     ctx, channels = build_context(settings, host, store, migrate)
-    return Litestar(
+    app = Litestar(
         plugins=[channels, LfrServicePlugin(ctx, channels)],
         openapi_config=openapi_config(),
         debug=debug,
     )
+    truth.apply(app)
+    return app
