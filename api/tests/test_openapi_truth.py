@@ -86,3 +86,8 @@ def test_the_served_document_is_the_committed_one(api: Api, doc: dict[str, Any])
     assert body["paths"]["/health"]["get"]["security"] == []
     assert json.dumps(body["components"]["schemas"]["CameraIn"], sort_keys=True) == \
         json.dumps(doc["components"]["schemas"]["CameraIn"], sort_keys=True)
+
+
+def test_image_routes_document_what_they_serve(doc: dict[str, Any]) -> None:
+    for path in ("/watchlist-images/{image_id}", "/alerts/{alert_id}/probe-crop"):
+        assert list(doc["paths"][path]["get"]["responses"]["200"]["content"]) == ["image/jpeg"]

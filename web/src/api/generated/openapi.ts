@@ -2041,7 +2041,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": string;
+                    "image/jpeg": string;
                 };
             };
             /** @description The request is not valid (a field, a NUL byte, JSON too deep, a number out of range); `errors` names the fields */
@@ -6354,7 +6354,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": string;
+                    "image/jpeg": string;
                 };
             };
             /** @description The request is not valid (a field, a NUL byte, JSON too deep, a number out of range); `errors` names the fields */
