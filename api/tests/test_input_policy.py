@@ -75,6 +75,7 @@ def test_json_nested_100000_deep_is_refused_quickly(api: Api) -> None:
     assert time.monotonic() - started < 20  # bound on the test, not a speed claim
     # brackets inside strings do not count; the limit itself is accepted
     assert policy.json_depth(b'{"a": "[[[[[[[[[[[{{{{"}') == 1
+    assert policy.json_depth(b'[["a\\\\", ["b\\"["]]]') == 3  # escaped quotes and backslashes
     nested: Any = "x"
     for _ in range(policy.MAX_DEPTH - 1):
         nested = {"k": nested}
