@@ -80,6 +80,26 @@ class Unprocessable(ServiceError):
     status, type_, title = 422, "unprocessable", "Unprocessable content"
 
 
+class TooManyRequests(ServiceError):
+    """Refused for now (login throttling); ``retry_after`` seconds go in ``Retry-After``."""
+
+    status, type_, title = 429, "too-many-requests", "Too many requests"
+
+    def __init__(self, detail: str, *, retry_after: int) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
+
+
+class DatabaseUnavailable(ServiceError):
+    """The database cannot be reached (an outage): try again after ``retry_after`` seconds."""
+
+    status, type_, title = 503, "database-unavailable", "Database unavailable"
+
+    def __init__(self, detail: str, *, retry_after: int = 5) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
+
+
 def problem(status: int, type_: str, title: str, detail: str, instance: str,
             **extra: Any) -> Response[dict[str, Any]]:
     """A problem-details response."""
@@ -102,8 +122,12 @@ def handle_exception(request: Request[Any, Any, Any], exc: Exception) -> Respons
     """Map any exception to a problem-details response (the app's only exception handler)."""
     path = request.url.path
     if isinstance(exc, ServiceError):
-        return problem(exc.status, exc.type_, exc.title, exc.detail, path,
-                       errors=exc.errors, **exc.extra)
+        response = problem(exc.status, exc.type_, exc.title, exc.detail, path,
+                           errors=exc.errors, **exc.extra)
+        retry_after = getattr(exc, "retry_after", None)
+        if retry_after is not None:
+            response.headers["Retry-After"] = str(retry_after)
+        return response
     if isinstance(exc, EnrolmentError):
         return problem(422, "enrolment-failed", "Image failed enrolment", str(exc), path,
                        check=exc.check)

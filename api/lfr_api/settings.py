@@ -66,6 +66,14 @@ class Settings:
     #: (``LFR_RETENTION_POLICY``, ``LFR_RETENTION_SWEEP_SECONDS``).
     retention_policy: str = "default"
     retention_sweep_seconds: float = 900.0
+    #: Login throttling (docs/security.md): at most this many failed logins per account and
+    #: per client address inside the window; then 429 with ``Retry-After``.
+    login_failures_per_account: int = 5
+    login_failures_per_address: int = 20
+    login_window_seconds: int = 15 * 60
+    #: How often an open feed re-checks its caller's right to the deployment (it also does
+    #: before every message it sends).
+    feed_recheck_seconds: float = 2.0
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -100,4 +108,7 @@ class Settings:
             data_keys=keyring_from_env(env, dev),
             retention_policy=env.get("LFR_RETENTION_POLICY") or "default",
             retention_sweep_seconds=_int(env, "LFR_RETENTION_SWEEP_SECONDS", 900),
+            login_failures_per_account=_int(env, "LFR_LOGIN_FAILURES_PER_ACCOUNT", 5),
+            login_failures_per_address=_int(env, "LFR_LOGIN_FAILURES_PER_ADDRESS", 20),
+            login_window_seconds=_int(env, "LFR_LOGIN_WINDOW_SECONDS", 15 * 60),
         )

@@ -12,7 +12,6 @@ from litestar import Controller, Request, Response, get, post, websocket
 from litestar.channels import ChannelsPlugin
 from litestar.connection import WebSocket
 from litestar.di import NamedDependency
-from litestar.exceptions import WebSocketDisconnect
 from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
 from sqlmodel import col, select
 
@@ -25,6 +24,7 @@ from lfr_api.db.models import Alert
 from lfr_api.deployments.service import visible_deployment
 from lfr_api.errors import InvalidRequest, NotFound, ServiceError
 from lfr_api.feed.delivery import feed_channel
+from lfr_api.feed.entitlement import FeedEntitlement, feed_subprotocol
 from lfr_api.security.guards import allow, principal
 from lfr_api.security.roles import Role
 
@@ -141,9 +141,11 @@ class DeploymentAlertsController(Controller):
                    ) -> None:
         """Live alerts of a deployment as JSON messages (``type``, ``cursor``,
         ``contract_version``, ``alert``; schemas in ``mobile_contract/schemas``).
-        Reconnect with ``?after=<last cursor>`` to receive what was missed first."""
+        Reconnect with ``?after=<last cursor>`` to receive what was missed first. The
+        caller's right is re-checked while the feed is open (close codes in docs/api.md)."""
         ctx = ctx_of(socket)
         who = principal(socket)
+        entitlement = FeedEntitlement(ctx, socket, deployment_id)
 
         def check() -> None:
             with ctx.db.session() as session:
@@ -159,7 +161,8 @@ class DeploymentAlertsController(Controller):
         async with channels.start_subscription([feed_channel(deployment_id)]) as subscriber:
             backlog, covered = await anyio.to_thread.run_sync(service.feed_start, ctx,
                                                               deployment_id, after)
-            await socket.accept(headers={CONTRACT_HEADER: CONTRACT_VERSION})
+            await socket.accept(headers={CONTRACT_HEADER: CONTRACT_VERSION},
+                                subprotocols=feed_subprotocol(socket))
             for message in backlog:
                 await socket.send_json(envelope(message))
             # A live message is a repeat only if the backlog already carried it: the client
@@ -172,13 +175,9 @@ class DeploymentAlertsController(Controller):
             async def forward(raw: bytes) -> None:
                 message = json.loads(raw)
                 cursor = int(message["cursor"])
-                if cursor <= covered or cursor in sent:
+                if cursor <= covered or cursor in sent or not await entitlement.allows():
                     return
                 await socket.send_json(envelope(message))
 
             async with subscriber.run_in_background(forward):
-                try:
-                    while True:
-                        await socket.receive_text()
-                except WebSocketDisconnect:
-                    pass
+                await entitlement.hold_open()
