@@ -45,6 +45,7 @@ from lfr_api.feed.ws_denial import WebSocketDenial
 from lfr_api.live.node_watchlist import NodeWatchlistController
 from lfr_api.live.pipelines import LivePipelines
 from lfr_api.live.recognition import LiveMatchers, Recognition
+from lfr_api.security import log_redaction
 from lfr_api.security.guards import public
 from lfr_api.security.middleware import AuthMiddleware
 from lfr_api.security.passwords import Passwords
@@ -111,6 +112,7 @@ class LfrServicePlugin(InitPluginProtocol):
     @contextlib.asynccontextmanager
     async def lifespan(self, _app: Litestar) -> AsyncIterator[None]:
         ctx = self.ctx
+        log_redaction.install()  # again: the server may have configured logging since
         ctx.delivery.bind_loop()
         await anyio.to_thread.run_sync(restore_live_matchers, ctx)
         task = asyncio.create_task(_expiry_loop(ctx))
@@ -184,6 +186,7 @@ def create_app(settings: Settings | None = None, *, host: PluginHost | None = No
     """The LFR service app. ``host`` defaults to the installed plugins (tests pass their
     own ``PluginHost(load_entry_points=False)``); the database is migrated to head."""
     settings = settings or Settings.from_env()
+    log_redaction.install()
     ctx, channels = build_context(settings, host, store, migrate)
     return Litestar(
         plugins=[channels, LfrServicePlugin(ctx, channels)],

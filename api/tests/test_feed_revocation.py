@@ -20,6 +20,7 @@ from lfr_api.testing.data import LiveDeployment, ingest_alert, live_deployment
 from lfr_api.testing.live import LiveServer, live_api
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
+from websockets.typing import Subprotocol
 
 from lfr_framework.plugins import PluginHost
 
@@ -50,8 +51,8 @@ def _officer(api: Api, dep: str) -> tuple[str, str]:
 
 async def _open(server: LiveServer, dep: str, token: str) -> ClientConnection:
     url = server.url.replace("http://", "ws://") + f"/deployments/{dep}/feed"
-    socket = await connect(url, subprotocols=["lfr.v1", f"bearer.{token}"],  # type: ignore[list-item]
-                           proxy=None)
+    socket = await connect(url, proxy=None, subprotocols=[Subprotocol("lfr.v1"),
+                                                           Subprotocol(f"bearer.{token}")])
     assert socket.subprotocol == "lfr.v1"
     return socket
 
