@@ -42,7 +42,8 @@ def is_outage(exc: BaseException) -> bool:
 
 def _is_public(connection: ASGIConnection[Any, Any, Any, Any]) -> bool:
     handler = connection.scope.get("route_handler")
-    return handler is not None and any(isinstance(g, PublicGuard)
+    # Litestar wraps a sync guard in an ``AsyncCallable`` (the guard itself is ``.func``).
+    return handler is not None and any(isinstance(getattr(g, "func", g), PublicGuard)
                                        for g in handler.resolve_guards())
 
 
