@@ -6,9 +6,10 @@ receiving alerts. :class:`FeedEntitlement` re-checks, on a worker thread, before
 message the feed sends and every ``feed_recheck_seconds``; when the right is gone the feed
 is closed with a documented code (docs/api.md, "Feed close codes"):
 
-- **4401**: the access token expired or was revoked, or the account is disabled: refresh
-  (or log in) and reconnect.
-- **4403**: the right to this deployment is gone (unassigned, or the role changed): stop.
+- **4401**: the access token expired or was revoked (logout, the account disabled, its role
+  or password changed): refresh (or log in) and reconnect.
+- **4403**: the right to this deployment is gone (unassigned, or a role without the feed):
+  stop.
 - **1013**: the database could not be reached to check: reconnect later.
 """
 
