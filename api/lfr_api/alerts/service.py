@@ -32,6 +32,7 @@ from lfr_api.db.models import (
     Deployment,
     WatchlistEntry,
 )
+from lfr_api.db.types import new_id
 from lfr_api.deployments.service import LIVE, get_deployment, visible_deployment
 from lfr_api.errors import Conflict, NotFound, Unprocessable
 from lfr_api.security.roles import Principal
@@ -62,6 +63,9 @@ class NewAlert:
     probe_template: bytes | None = None
     #: Tell the plugin host (False in-process: the pipeline's builder already does).
     notify_host: bool = True
+    #: The id to store it under: in-process alerts keep the core's id, so the server log,
+    #: the API, the feed and the compliance rows all name an alert the same way.
+    alert_id: str | None = None
 
 
 def _iso(value: datetime) -> str:
@@ -164,7 +168,8 @@ def _insert(session: Session, new: NewAlert) -> tuple[dict[str, Any], Alert]:
     if camera is None:
         raise Unprocessable(f"camera_id {new.camera_id!r} is not a camera of this deployment",
                             errors=[{"field": "camera_id", "message": "unknown camera"}])
-    alert = Alert(deployment_id=deployment.id, idempotency_key=new.idempotency_key,
+    alert = Alert(id=new.alert_id or new_id(),
+                  deployment_id=deployment.id, idempotency_key=new.idempotency_key,
                   camera_id=camera.camera_id, camera_location=camera.location_name,
                   entry_id=entry.id, entry_reference=entry.reference,
                   entry_category=entry.category, entry_reason=entry.reason, score=new.score,

@@ -1,5 +1,6 @@
 """The in-process alert path: a core ``Alert`` from ``Pipeline(on_alert=...)`` is persisted
-and published exactly like one posted to ``/ingest/alerts``."""
+and published exactly like one posted to ``/ingest/alerts``, under the core's alert id (the
+one the pipeline logs and the compliance plugin records)."""
 
 from __future__ import annotations
 
@@ -27,4 +28,4 @@ class InProcessAlerts:
             threshold=alert.threshold, model_id=alert.model_id, track_id=alert.track_id,
             raised_at=alert.raised_at, frame_timestamp=alert.frame_timestamp,
             source="in-process", probe_crop_jpeg=crop, probe_template=template,
-            notify_host=False))
+            notify_host=False, alert_id=alert.alert_id))
