@@ -42,6 +42,7 @@ from lfr_api.errors import EXCEPTION_HANDLERS
 from lfr_api.feed.delivery import AlertDelivery, channels_backend
 from lfr_api.feed.push import fcm_publisher
 from lfr_api.feed.ws_denial import WebSocketDenial
+from lfr_api.inputs.middleware import InputPolicy
 from lfr_api.live.node_watchlist import NodeWatchlistController
 from lfr_api.live.pipelines import LivePipelines
 from lfr_api.live.recognition import LiveMatchers, Recognition
@@ -101,6 +102,7 @@ class LfrServicePlugin(InitPluginProtocol):
         ctx = self.ctx
         app_config.route_handlers.extend([*ROUTE_HANDLERS, webapp_router()])
         app_config.middleware.append(DefineMiddleware(WebSocketDenial))
+        app_config.middleware.append(DefineMiddleware(InputPolicy))
         app_config.middleware.append(DefineMiddleware(AuthMiddleware, exclude=["^/schema"]))
         app_config.exception_handlers.update(EXCEPTION_HANDLERS)
         app_config.state["ctx"] = ctx

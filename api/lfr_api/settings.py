@@ -74,6 +74,9 @@ class Settings:
     #: How often an open feed re-checks its caller's right to the deployment (it also does
     #: before every message it sends).
     feed_recheck_seconds: float = 2.0
+    #: How far a camera node's clock may be from the server's (ingest checks ``raised_at``
+    #: against it; ``LFR_INGEST_CLOCK_SKEW_SECONDS``).
+    ingest_clock_skew_seconds: float = 60.0
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -111,4 +114,5 @@ class Settings:
             login_failures_per_account=_int(env, "LFR_LOGIN_FAILURES_PER_ACCOUNT", 5),
             login_failures_per_address=_int(env, "LFR_LOGIN_FAILURES_PER_ADDRESS", 20),
             login_window_seconds=_int(env, "LFR_LOGIN_WINDOW_SECONDS", 15 * 60),
+            ingest_clock_skew_seconds=_int(env, "LFR_INGEST_CLOCK_SKEW_SECONDS", 60),
         )

@@ -50,12 +50,10 @@ def video(tmp_path_factory: pytest.TempPathFactory, real_photos: dict[str, Path]
 
 
 def _deployment(api: Api, photo_bytes: dict[str, bytes], uri: str = "file:///dev/null",
-                live: bool = True) -> dict[str, Any]:
-    dep = api.deployment(cameras=())
-    r = api.client.post(f"/deployments/{dep}/cameras", headers=api.headers[Role.admin], json={
-        "camera_id": "platform-2", "source": "video", "uri": uri,
-        "location_name": "Platform 2"})
-    assert r.status_code == 201, r.text
+                live: bool = True, options: dict[str, Any] | None = None) -> dict[str, Any]:
+    dep = api.deployment(cameras=("platform-2",),
+                         camera_fields={"uri": uri, "location_name": "Platform 2",
+                                        "options": options or {}})
     entry = enrol(api, dep, [("obama.jpg", photo_bytes["obama"])]).json()
     if live:
         r = api.client.post(f"/deployments/{dep}/start", headers=api.headers[Role.admin])
@@ -64,10 +62,10 @@ def _deployment(api: Api, photo_bytes: dict[str, bytes], uri: str = "file:///dev
     return {"dep": dep, "entry": entry, "key": key}
 
 
-def _body(entry_id: str) -> dict[str, Any]:
+def _body(api: Api, d: dict[str, Any]) -> dict[str, Any]:
     t = now().isoformat()
-    return {"camera_id": "platform-2", "entry_id": entry_id, "score": 0.7, "threshold": 0.363,
-            "model_id": "sface", "raised_at": t, "frame_timestamp": t}
+    return {"camera_id": "platform-2", "entry_id": d["entry"]["id"], "score": 0.7,
+            **api.operating(d["dep"]), "raised_at": t, "frame_timestamp": t}
 
 
 def _alerts(api: Api, dep: str) -> list[dict[str, Any]]:
@@ -114,12 +112,13 @@ def test_an_alert_posted_while_the_api_is_down_arrives_exactly_once(
     setup = live_api(plugin_host, url)
     api, _ = next(setup)
     d = _deployment(api, photo_bytes)
+    body = _body(api, d)
     setup.close()  # the service goes down
     with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=5,
                       headers={"X-API-Key": d["key"]}) as http:
         outbox = AlertOutbox(http, initial_backoff_s=0.05, max_backoff_s=0.2)
         key = str(uuid.uuid4())
-        outbox.put(key, _body(d["entry"]["id"]))
+        outbox.put(key, body)
         time.sleep(1.0)
         assert outbox.pending == 1 and outbox.stats.attempts >= 3
         assert outbox.stats.acknowledged == 0
@@ -131,7 +130,7 @@ def test_an_alert_posted_while_the_api_is_down_arrives_exactly_once(
                 time.sleep(0.05)
             assert outbox.pending == 0 and outbox.stats.acknowledged == 1
             # A retry after a lost acknowledgement is answered with the same alert.
-            outbox.put(key, _body(d["entry"]["id"]))
+            outbox.put(key, body)
             outbox.close()
             assert outbox.stats.acknowledged == 2 and outbox.stats.duplicates == 1
             with app.state["ctx"].db.session() as session:
@@ -149,7 +148,7 @@ def test_a_refused_alert_is_not_retried_for_ever(served: tuple[Api, LiveServer],
     d = _deployment(api, photo_bytes)
     with node_client.node_http(server.url, d["key"]) as http:
         outbox = AlertOutbox(http, initial_backoff_s=0.05)
-        outbox.put("bad-entry", {**_body(d["entry"]["id"]), "entry_id": "not-on-the-list"})
+        outbox.put("bad-entry", {**_body(api, d), "entry_id": "not-on-the-list"})
         outbox.close()
     assert (outbox.stats.rejected, outbox.stats.attempts, outbox.stats.acknowledged) == (1, 1, 0)
     assert "422" in outbox.stats.rejections[0]
@@ -219,12 +218,7 @@ def test_the_node_stops_when_its_deployment_closes(
         served: tuple[Api, LiveServer], photo_bytes: dict[str, bytes], video: Path,
         plugin_host: PluginHost) -> None:
     api, server = served
-    d = _deployment(api, photo_bytes, uri=str(video))
-    r = api.client.put(f"/deployments/{d['dep']}/cameras/platform-2",
-                       headers=api.headers[Role.admin],
-                       json={"camera_id": "platform-2", "source": "video", "uri": str(video),
-                             "location_name": "Platform 2", "options": {"loop": True}})
-    assert r.status_code == 200, r.text
+    d = _deployment(api, photo_bytes, uri=str(video), options={"loop": True})
     runner = NodeRunner(server.url, d["key"], host=plugin_host,
                         store=plugin_host.model_store(default_home()), poll_s=0.2)
     outcome: dict[str, Any] = {}

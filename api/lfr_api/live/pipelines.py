@@ -12,6 +12,7 @@ started again. Counts (faces seen, discarded, alerts — never a face) are store
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import time
@@ -30,8 +31,8 @@ from lfr_framework.errors import PipelineError
 from lfr_framework.interfaces import CameraSource
 from lfr_framework.pipeline.faults import ComponentRef
 from lfr_framework.pipeline.processor import SharedComponents
-from lfr_framework.pipeline.runner import Pipeline, PipelineSettings
-from lfr_framework.types import Alert
+from lfr_framework.pipeline.runner import CameraStatus, Pipeline, PipelineSettings
+from lfr_framework.types import Alert, PipelineCounters
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +85,12 @@ def build_pipeline(ctx: AppContext, deployment: Deployment, cameras: list[Camera
     return Pipeline(settings, components, sources, on_alert=on_alert)
 
 
+def _camera_view(pipeline: Pipeline) -> dict[str, tuple[CameraStatus, PipelineCounters]]:
+    return {cam.camera_id: (dataclasses.replace(pipeline.status[cam.camera_id]),
+                            dataclasses.replace(pipeline.camera_counters(cam.camera_id)))
+            for cam in pipeline.cameras}
+
+
 class LivePipelines:
     """Starts and stops the pipelines of live deployments (see the module docstring)."""
 
@@ -94,6 +101,8 @@ class LivePipelines:
         self._reporters: dict[str, CounterReporter] = {}
         #: Deployments whose pipeline ended or could not be built: not retried.
         self.done: dict[str, str] = {}
+        #: Each ended pipeline's last camera status and counters (numbers only), for health.
+        self._ended: dict[str, dict[str, tuple[CameraStatus, PipelineCounters]]] = {}
         self._lock = threading.Lock()
         self._sync_lock = threading.Lock()
         self._stop = threading.Event()
@@ -197,11 +206,22 @@ class LivePipelines:
             self.done[deployment_id] = why
         if pipeline is not None:
             pipeline.stop()
+            with self._lock:
+                self._ended[deployment_id] = _camera_view(pipeline)
             self._report(deployment_id, pipeline)
             # The matcher is the deployment's live matcher (LiveMatchers owns it).
             release(pipeline.components.detector, pipeline.components.recogniser)
             log.info("deployment %s: pipeline stopped (%s): %s", deployment_id, why,
                      pipeline.snapshot_counters().as_dict())
+
+    def cameras(self, deployment_id: str) -> dict[str, tuple[CameraStatus, PipelineCounters]]:
+        """Each camera's status and counters in this replica's pipeline of the deployment
+        (running, or as it ended); empty when it runs none."""
+        with self._lock:
+            pipeline = self.running.get(deployment_id)
+            if pipeline is None:
+                return dict(self._ended.get(deployment_id, {}))
+        return _camera_view(pipeline)
 
     def stop_all(self) -> None:
         """Stop watching and stop every pipeline."""
