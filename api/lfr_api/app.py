@@ -30,6 +30,7 @@ from lfr_api.auth.controller import AuthController
 from lfr_api.context import AppContext
 from lfr_api.contract.version import CONTRACT_VERSION
 from lfr_api.db.engine import Database, audit_trail, make_engine, upgrade
+from lfr_api.db.leases import Leases
 from lfr_api.db.models import Deployment
 from lfr_api.deployments import service as deployments
 from lfr_api.deployments.controller import (
@@ -128,6 +129,8 @@ class LfrServicePlugin(InitPluginProtocol):
                 await anyio.to_thread.run_sync(pipelines.stop_all)
             ctx.matchers.stop_all()
             ctx.delivery.close()
+            if ctx.leases is not None:
+                ctx.leases.close()
 
 
 def restore_live_matchers(ctx: AppContext) -> None:
@@ -171,9 +174,9 @@ def build_context(settings: Settings, host: PluginHost | None = None,
         db=Database(engine, vault=accountability.service_keyring(settings), audit=audit_trail()),
         passwords=Passwords(settings.password_hashing), tokens=AccessTokens(settings),
         recognition=Recognition(host, store), matchers=LiveMatchers(host),
-        delivery=AlertDelivery(channels))
+        delivery=AlertDelivery(channels), leases=Leases(engine))
     if settings.fcm is not None:
-        ctx.delivery.add_publisher(fcm_publisher(settings.fcm, ctx.db))
+        ctx.delivery.add_publisher(fcm_publisher(settings.fcm, ctx.db, ctx.leases))
     accountability.wire(ctx)
     return ctx, channels
 
