@@ -43,6 +43,8 @@ from lfr_api.errors import EXCEPTION_HANDLERS
 from lfr_api.feed.delivery import AlertDelivery, channels_backend
 from lfr_api.feed.push import fcm_publisher
 from lfr_api.feed.ws_denial import WebSocketDenial
+from lfr_api.health import routes as health_routes
+from lfr_api.health.metrics import AppMetrics
 from lfr_api.live.node_watchlist import NodeWatchlistController
 from lfr_api.live.pipelines import LivePipelines
 from lfr_api.live.recognition import LiveMatchers, Recognition
@@ -74,7 +76,7 @@ ROUTE_HANDLERS: list[Any] = [
     health, AuthController, UserController, DeploymentController, PublicController,
     NodeController, WatchlistController, WatchlistImageController, IngestController,
     AlertController, DeploymentAlertsController, DeviceController, AlertDeliveryController,
-    NodeWatchlistController, *accountability.ROUTES, *WEB_APP_ROUTES,
+    NodeWatchlistController, *accountability.ROUTES, *WEB_APP_ROUTES, *health_routes.ROUTES,
 ]
 
 
@@ -174,9 +176,11 @@ def build_context(settings: Settings, host: PluginHost | None = None,
         db=Database(engine, vault=accountability.service_keyring(settings), audit=audit_trail()),
         passwords=Passwords(settings.password_hashing), tokens=AccessTokens(settings),
         recognition=Recognition(host, store), matchers=LiveMatchers(host),
-        delivery=AlertDelivery(channels), leases=Leases(engine))
+        delivery=AlertDelivery(channels), leases=Leases(engine), metrics=AppMetrics(engine))
     if settings.fcm is not None:
-        ctx.delivery.add_publisher(fcm_publisher(settings.fcm, ctx.db, ctx.leases))
+        push = fcm_publisher(settings.fcm, ctx.db, ctx.leases)
+        push.metrics = ctx.metrics
+        ctx.delivery.add_publisher(push)
     accountability.wire(ctx)
     return ctx, channels
 

@@ -19,6 +19,7 @@ from lfr_framework.plugins import PluginHost
 if TYPE_CHECKING:
     from lfr_compliance.recorder import ComplianceRecorder
 
+    from lfr_api.health.metrics import AppMetrics
     from lfr_api.retention.service import RetentionService
 
 
@@ -40,6 +41,8 @@ class AppContext:
     compliance: ComplianceRecorder | None = None
     #: One owner per job across replicas (set by ``build_context``).
     leases: Leases | None = None
+    #: The replica's Prometheus metrics (set by ``build_context``).
+    metrics: AppMetrics | None = None
 
 
 def retention_of(ctx: AppContext) -> RetentionService:

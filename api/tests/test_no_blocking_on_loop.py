@@ -72,7 +72,7 @@ def test_the_main_flows_run_no_sql_on_the_event_loop(sqlite_api: Api, offenders:
                           (f"/deployments/{live.id}/watchlist", admin),
                           (f"/deployments/{live.id}/operating-point", admin),
                           ("/deployments", admin), ("/users", admin), ("/auth/me", officer),
-                          ("/health", {})):
+                          ("/health", {}), ("/ready", {}), ("/metrics", {})):
         r = c.get(path, headers=headers)
         assert r.status_code in (200, 503), (path, r.text)
     files = [("images", ("p.jpg", photo_bytes["obama"], "image/jpeg"))]

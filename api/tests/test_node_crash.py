@@ -18,11 +18,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from lfr_api.app import create_app
 from lfr_api.security.roles import Role
 from lfr_api.testing.api import Api, enrol, make_settings
-from lfr_api.testing.live import LiveServer, live_api
+from lfr_api.testing.live import LiveServer, free_port, live_api
 
 from lfr_framework.evaluation.scenes import Pass, SceneSpec, render_scene
 from lfr_framework.models.store import default_home
@@ -45,10 +46,13 @@ def video(tmp_path_factory: pytest.TempPathFactory, real_photos: dict[str, Path]
     return path
 
 
-def _node(url: str, key: str, state: Path, log: Path) -> subprocess.Popen[bytes]:
+def _node(url: str, key: str, state: Path, log: Path,
+          metrics_port: int | None = None) -> subprocess.Popen[bytes]:
     """``lfr node`` in a process of its own (its log in ``log``: a pipe could fill up)."""
     env = {**os.environ, "LFR_NODE_KEY": key, "LFR_NODE_STATE_DIR": str(state),
            "LFR_PLUGINS": "opencv,mediapipe,arcface_onnx,usearch"}
+    if metrics_port is not None:
+        env["LFR_NODE_METRICS_PORT"] = str(metrics_port)
     lfr = Path(sys.executable).with_name("lfr")
     with log.open("ab") as out:
         return subprocess.Popen([str(lfr), "node", "--api", url, "--poll", "0.3"], env=env,
@@ -108,11 +112,16 @@ def test_a_killed_node_resends_its_pending_alerts_once_and_resumes_its_file(
     state, port = tmp_path / "node-state", server.port
     outbox_db = state / "outbox.db"
 
-    node = _node(server.url, key, state, tmp_path / "first.log")
+    metrics_port = free_port()
+    node = _node(server.url, key, state, tmp_path / "first.log", metrics_port)
     try:
         _wait("the first alert to be stored", lambda: _stored(api.app, dep))
         server.stop()  # the service goes down mid-stream; the node keeps raising alerts
         pending = _wait("an alert waiting on the node's disk", lambda: _pending_keys(outbox_db))
+        # The node's metrics show the backlog while the service is away.
+        scraped = httpx.get(f"http://127.0.0.1:{metrics_port}/metrics", timeout=5).text
+        depth = re.search(r"^lfr_node_outbox_pending (\S+)$", scraped, re.M)
+        assert depth is not None and float(depth.group(1)) >= 1, scraped[-500:]
         node.send_signal(signal.SIGKILL)
         node.wait(10)
     finally:

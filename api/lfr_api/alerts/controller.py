@@ -160,8 +160,11 @@ class DeploymentAlertsController(Controller):
             backlog, covered = await anyio.to_thread.run_sync(service.feed_start, ctx,
                                                               deployment_id, after)
             await socket.accept(headers={CONTRACT_HEADER: CONTRACT_VERSION})
+            metrics = ctx.metrics
             for message in backlog:
                 await socket.send_json(envelope(message))
+            if metrics is not None:
+                metrics.delivered("feed", len(backlog))
             # A live message is a repeat only if the backlog already carried it: the client
             # had everything up to ``after``, a pending snapshot reflects every event up to
             # its cursor, and the backlog's own events are listed. Anything else is sent,
@@ -175,10 +178,17 @@ class DeploymentAlertsController(Controller):
                 if cursor <= covered or cursor in sent:
                     return
                 await socket.send_json(envelope(message))
+                if metrics is not None:
+                    metrics.delivered("feed", stored_at=message["alert"].get("received_at"))
 
             async with subscriber.run_in_background(forward):
+                if metrics is not None:
+                    metrics.feed_connections.inc()
                 try:
                     while True:
                         await socket.receive_text()
                 except WebSocketDisconnect:
                     pass
+                finally:
+                    if metrics is not None:
+                        metrics.feed_connections.dec()

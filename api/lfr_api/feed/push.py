@@ -42,6 +42,8 @@ from lfr_framework.errors import ConfigurationError
 if TYPE_CHECKING:
     from lfr_fcm import DeliveryReport, DeviceToken, FcmSender
 
+    from lfr_api.health.metrics import AppMetrics
+
 log = logging.getLogger(__name__)
 
 #: The ``alert_events.kind`` of a push delivery record (not a feed message).
@@ -180,6 +182,7 @@ class FcmPublisher:
         self.directory = directory
         self.db = db
         self.leases = leases or Leases(db.engine)
+        self.metrics: AppMetrics | None = None
 
     def publish(self, message: dict[str, Any]) -> None:
         """Push an ``alert.raised`` message (others are not pushed); raise when it reached
@@ -202,6 +205,8 @@ class FcmPublisher:
                 return
             report = self.sender.send(fcm_payload(alert), todo) if todo else None
             record = delivery_record(report)
+            if self.metrics is not None:
+                self.metrics.delivered("push", int(record["delivered"]))
             with self.db.session() as session:
                 session.add(AlertEvent(deployment_id=alert["deployment_id"],
                                        alert_id=alert["id"], kind=DELIVERY_KIND,

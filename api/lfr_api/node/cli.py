@@ -5,8 +5,12 @@ from __future__ import annotations
 import signal
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
 import click
+
+if TYPE_CHECKING:
+    from lfr_framework.pipeline.runner import Pipeline
 
 
 @click.command()
@@ -21,8 +25,12 @@ import click
               show_envvar=True, type=click.Path(file_okay=False, path_type=Path),
               help="Where the node keeps unacknowledged alerts and file positions "
                    "(default: LFR_HOME/node/<digest of the key>).")
+@click.option("--metrics-port", type=click.IntRange(1, 65535), default=None,
+              envvar="LFR_NODE_METRICS_PORT", show_envvar=True,
+              help="Serve Prometheus metrics (outbox depth, fps, drops, stage times) on "
+                   "127.0.0.1:PORT/metrics.")
 def node(api_url: str, key: str, deployment_id: str | None, poll_s: float,
-         state_dir: Path | None) -> None:
+         state_dir: Path | None, metrics_port: int | None) -> None:
     """Run a camera node: the deployment's pipeline here, alerts posted to the service.
 
     Uses the plugins installed here and the model store under LFR_HOME. Waits until the
@@ -41,6 +49,17 @@ def node(api_url: str, key: str, deployment_id: str | None, poll_s: float,
     state = NodeStore(folder / "outbox.db", node_keyring(key))
     runner = NodeRunner(api_url, key, host=host, store=host.model_store(), state=state,
                         deployment_id=deployment_id, poll_s=poll_s)
+    if metrics_port is not None:
+        from prometheus_client import start_http_server
+
+        from lfr_api.health.metrics import node_registry
+
+        def pipelines() -> list[tuple[str, Pipeline]]:
+            pipeline = runner.pipeline
+            return [] if pipeline is None else [(pipeline.settings.deployment_id, pipeline)]
+
+        start_http_server(metrics_port, addr="127.0.0.1",
+                          registry=node_registry(state.pending, runner.outbox.stats, pipelines))
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
         runner.stop()
