@@ -94,3 +94,41 @@ def test_rest_reads_and_writes_are_503_during_an_outage(pg_api: Api, photo_bytes
 def test_liveness_answers_during_an_outage(pg_api: Api, outage: OwnPostgres) -> None:
     r = pg_api.client.get("/health")
     assert r.status_code == 200 and r.json()["status"] == "ok"
+
+
+def test_an_in_process_alert_raised_during_an_outage_is_stored_once_after_it(
+        pg_api: Api, own_pg: OwnPostgres, photo_bytes: dict[str, bytes]) -> None:
+    import threading
+    import time
+
+    from lfr_api.live.inprocess import InProcessAlerts
+
+    from lfr_framework.types import Alert, new_alert_id
+
+    live = live_deployment(pg_api, photo_bytes["obama"])
+    t = now()
+    alert = Alert(alert_id=new_alert_id(), deployment_id=live.id, camera_id="cam-1",
+                  track_id=1, entry_id=live.entry["id"], score=0.7, threshold=0.5,
+                  model_id="sface", raised_at=t, frame_timestamp=t, first_seen_at=t)
+    store = InProcessAlerts(pg_api.ctx, retry_for_s=60, backoff_s=(0.05, 0.5))
+    failed: list[BaseException] = []
+
+    def raise_it() -> None:
+        try:
+            store(alert)
+        except BaseException as exc:
+            failed.append(exc)
+
+    own_pg.stop()
+    worker = threading.Thread(target=raise_it)
+    try:
+        worker.start()
+        time.sleep(1.5)  # the pipeline's alert waits while the database is down
+        assert worker.is_alive()
+    finally:
+        own_pg.start()
+    worker.join(60)
+    assert not worker.is_alive() and failed == []
+    listed = pg_api.client.get(f"/deployments/{live.id}/alerts",
+                               headers=pg_api.headers[Role.admin]).json()
+    assert len(listed) == 1 and listed[0]["camera"]["id"] == "cam-1"
