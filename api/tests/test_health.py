@@ -152,3 +152,16 @@ def test_metrics_count_alerts_and_feeds_and_identify_nobody(
     for secret in (live.entry["id"], live.entry["reference"], api.users[Role.officer],
                    "WR-1", "obama"):
         assert secret not in labels and secret not in text
+
+
+def test_stopped_pipelines_are_not_ready(plugin_host: PluginHost,
+                                         tmp_path_factory: pytest.TempPathFactory) -> None:
+    url = f"sqlite:///{tmp_path_factory.mktemp('ready') / 'lfr.db'}"
+    for served in build_api(plugin_host, url, run_pipelines=True):
+        status, body = _ready(served)
+        assert status == 200 and body["checks"]["pipelines"]["status"] == "ok", body
+        assert body["checks"]["redis"]["status"] == "disabled"
+        served.app.state["pipelines"].stop_all()  # the watcher died
+        status, body = _ready(served)
+        assert status == 503 and body["checks"]["pipelines"]["status"] == "down"
+        assert _metric(_metrics(served), "lfr_dependency_up", dependency="pipelines") == 0.0

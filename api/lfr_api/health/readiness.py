@@ -125,8 +125,7 @@ def pipelines_check(pipelines: Any) -> Check:
     """The pipeline watcher runs; how many deployments run here, elsewhere, or failed."""
     if pipelines is None:
         return Check(DISABLED, "this replica runs no pipelines (lfr serve --pipelines does)")
-    thread = getattr(pipelines, "_thread", None)
-    alive = thread is not None and thread.is_alive()
+    alive = bool(pipelines.alive())
     failed = sum(1 for why in pipelines.done.values() if why.startswith("not started"))
     facts = {"running": len(pipelines.running), "elsewhere": len(pipelines.elsewhere),
              "failed_to_start": failed}

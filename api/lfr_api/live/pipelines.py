@@ -131,6 +131,10 @@ class LivePipelines:
                                         daemon=True)
         self._thread.start()
 
+    def alive(self) -> bool:
+        """Whether the watcher thread runs (readiness reports it)."""
+        return self._thread is not None and self._thread.is_alive()
+
     def _loop(self) -> None:
         reported = time.monotonic()
         while not self._stop.is_set():
