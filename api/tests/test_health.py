@@ -6,6 +6,8 @@ ports, stopped and started here."""
 from __future__ import annotations
 
 import re
+import threading
+import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -165,3 +167,24 @@ def test_stopped_pipelines_are_not_ready(plugin_host: PluginHost,
         status, body = _ready(served)
         assert status == 503 and body["checks"]["pipelines"]["status"] == "down"
         assert _metric(_metrics(served), "lfr_dependency_up", dependency="pipelines") == 0.0
+
+
+def test_a_stalled_database_is_not_ready_and_freezes_nothing(api: Api,
+                                                             own_pg: OwnPostgres) -> None:
+    answers: list[tuple[int, dict[str, Any]]] = []
+    own_pg.pause()
+    try:
+        probe = threading.Thread(target=lambda: answers.append(_ready(api)))
+        probe.start()
+        # The event loop is free while the readiness probe waits on the stalled database.
+        assert api.client.get("/health").status_code == 200
+        probe.join(30)
+        assert not probe.is_alive()
+        status, body = answers[0]
+        assert status == 503 and body["checks"]["database"]["status"] == "down"
+        assert "timed out" in body["checks"]["database"]["detail"]
+    finally:
+        own_pg.resume()
+    deadline = time.monotonic() + 30
+    while _ready(api)[0] != 200:
+        assert time.monotonic() < deadline, "not ready again after the stall"

@@ -7,6 +7,7 @@ from __future__ import annotations
 import glob
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 from pathlib import Path
@@ -65,6 +66,29 @@ class OwnPostgres:
     def stop(self) -> None:
         """Stop the server now (``-m fast``: open connections are cut)."""
         self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "-t", "30", "stop")
+
+    def _pids(self) -> list[int]:
+        """The postmaster this object started and its children (from ``/proc``)."""
+        postmaster = int((self.data / "postmaster.pid").read_text().split()[0])
+        pids = [postmaster]
+        for stat_file in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat_file.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == postmaster:
+                pids.append(int(stat_file.parent.name))
+        return pids
+
+    def pause(self) -> None:
+        """Freeze the server (SIGSTOP to its processes): queries stall instead of failing."""
+        for pid in self._pids():
+            os.kill(pid, signal.SIGSTOP)
+
+    def resume(self) -> None:
+        """Unfreeze the server (SIGCONT)."""
+        for pid in self._pids():
+            os.kill(pid, signal.SIGCONT)
 
     def close(self) -> None:
         """Stop the server if it runs and remove its folder."""
