@@ -30,6 +30,7 @@ from lfr_api.auth.controller import AuthController
 from lfr_api.context import AppContext
 from lfr_api.contract.version import CONTRACT_VERSION
 from lfr_api.db.engine import Database, audit_trail, make_engine, upgrade
+from lfr_api.db.leases import Leases
 from lfr_api.db.models import Deployment
 from lfr_api.deployments import service as deployments
 from lfr_api.deployments.controller import (
@@ -43,6 +44,8 @@ from lfr_api.feed.delivery import AlertDelivery, channels_backend
 from lfr_api.feed.push import fcm_publisher
 from lfr_api.feed.ws_denial import WebSocketDenial
 from lfr_api.inputs.middleware import InputPolicy
+from lfr_api.health import routes as health_routes
+from lfr_api.health.metrics import AppMetrics
 from lfr_api.live.node_watchlist import NodeWatchlistController
 from lfr_api.live.pipelines import LivePipelines
 from lfr_api.live.recognition import LiveMatchers, Recognition
@@ -75,7 +78,7 @@ ROUTE_HANDLERS: list[Any] = [
     health, AuthController, UserController, DeploymentController, PublicController,
     NodeController, WatchlistController, WatchlistImageController, IngestController,
     AlertController, DeploymentAlertsController, DeviceController, AlertDeliveryController,
-    NodeWatchlistController, *accountability.ROUTES, *WEB_APP_ROUTES,
+    NodeWatchlistController, *accountability.ROUTES, *WEB_APP_ROUTES, *health_routes.ROUTES,
 ]
 
 
@@ -132,6 +135,8 @@ class LfrServicePlugin(InitPluginProtocol):
                 await anyio.to_thread.run_sync(pipelines.stop_all)
             ctx.matchers.stop_all()
             ctx.delivery.close()
+            if ctx.leases is not None:
+                ctx.leases.close()
 
 
 def restore_live_matchers(ctx: AppContext) -> None:
@@ -175,9 +180,11 @@ def build_context(settings: Settings, host: PluginHost | None = None,
         db=Database(engine, vault=accountability.service_keyring(settings), audit=audit_trail()),
         passwords=Passwords(settings.password_hashing), tokens=AccessTokens(settings),
         recognition=Recognition(host, store), matchers=LiveMatchers(host),
-        delivery=AlertDelivery(channels))
+        delivery=AlertDelivery(channels), leases=Leases(engine), metrics=AppMetrics(engine))
     if settings.fcm is not None:
-        ctx.delivery.add_publisher(fcm_publisher(settings.fcm, ctx.db))
+        push = fcm_publisher(settings.fcm, ctx.db, ctx.leases)
+        push.metrics = ctx.metrics
+        ctx.delivery.add_publisher(push)
     accountability.wire(ctx)
     return ctx, channels
 

@@ -185,8 +185,11 @@ class DeploymentAlertsController(Controller):
                                                               deployment_id, cursor)
             await socket.accept(headers={CONTRACT_HEADER: CONTRACT_VERSION},
                                 subprotocols=feed_subprotocol(socket))
+            metrics = ctx.metrics
             for message in backlog:
                 await socket.send_json(envelope(message))
+            if metrics is not None:
+                metrics.delivered("feed", len(backlog))
             # A live message is a repeat only if the backlog already carried it: the client
             # had everything up to ``after``, a pending snapshot reflects every event up to
             # its cursor, and the backlog's own events are listed. Anything else is sent,
@@ -200,6 +203,14 @@ class DeploymentAlertsController(Controller):
                 if cursor <= covered or cursor in sent or not await entitlement.allows():
                     return
                 await socket.send_json(envelope(message))
+                if metrics is not None:
+                    metrics.delivered("feed", stored_at=message["alert"].get("received_at"))
 
             async with subscriber.run_in_background(forward):
-                await entitlement.hold_open()
+                if metrics is not None:
+                    metrics.feed_connections.inc()
+                try:
+                    await entitlement.hold_open()
+                finally:
+                    if metrics is not None:
+                        metrics.feed_connections.dec()

@@ -146,6 +146,8 @@ def record_alert(ctx: AppContext, new: NewAlert) -> tuple[AlertOut, bool]:
                     raise
                 return alert_view(session, found), False
         ctx.delivery.deliver(message)
+    if ctx.metrics is not None:
+        ctx.metrics.ingested(in_process=new.source == "in-process")
     if not new.notify_host:
         return AlertOut.model_validate(message["alert"]), True
     ctx.host.alert_raised(core.Alert(

@@ -287,6 +287,18 @@ class AlertViewer(SQLModel, table=True):
     seen_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
+class PushSend(SQLModel, table=True):
+    """One alert pushed to one device (``lfr_api.feed.push``); ``device`` is a digest of
+    the FCM token."""
+
+    __tablename__ = "push_sends"
+    alert_id: str = Field(sa_column=sa.Column(
+        sa.String(36), sa.ForeignKey("alerts.id", ondelete="CASCADE"), primary_key=True))
+    device: str = Field(sa_column=sa.Column(sa.String(64), primary_key=True))
+    outcome: str = Field(max_length=16)
+    sent_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
 class AlertEvent(SQLModel, table=True):
     """The outbox: each alert raised or changed, in order; its id is the feed's cursor."""
 
