@@ -66,6 +66,9 @@ class Settings:
     #: (``LFR_RETENTION_POLICY``, ``LFR_RETENTION_SWEEP_SECONDS``).
     retention_policy: str = "default"
     retention_sweep_seconds: float = 900.0
+    #: How often an open feed re-reads the outbox without a hint (``LFR_FEED_POLL_SECONDS``):
+    #: the bound on delivery delay while Redis is down.
+    feed_poll_seconds: float = 1.0
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -100,4 +103,5 @@ class Settings:
             data_keys=keyring_from_env(env, dev),
             retention_policy=env.get("LFR_RETENTION_POLICY") or "default",
             retention_sweep_seconds=_int(env, "LFR_RETENTION_SWEEP_SECONDS", 900),
+            feed_poll_seconds=_int(env, "LFR_FEED_POLL_SECONDS", 1),
         )
