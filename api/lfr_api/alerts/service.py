@@ -284,38 +284,25 @@ def _decide(ctx: AppContext, who: Principal, alert_id: str, data: DecisionIn,
         return _DecisionOutcome(AlertOut.model_validate(message["alert"]), message, decision)
 
 
-def feed_start(ctx: AppContext, deployment_id: str,
-               after: int | None) -> tuple[list[dict[str, Any]], int]:
-    """What a connecting officer gets first, and the cursor up to which it covers every
-    event: with ``after``, the events since; without, the pending snapshot, which
-    reflects every event up to the latest one."""
-    if after is not None:
-        return feed_backlog(ctx, deployment_id, after), after
+def feed_backlog(ctx: AppContext, deployment_id: str, after: int) -> list[dict[str, Any]]:
+    """Every feed message stored after event id ``after``, by id (an inspection of the
+    outbox; the feed itself reads in commit order: :mod:`lfr_api.feed.outbox`)."""
     with ctx.db.session() as session:
-        latest = session.exec(select(sa.func.max(AlertEvent.id))
-                              .where(AlertEvent.deployment_id == deployment_id)).one()
-    return feed_backlog(ctx, deployment_id, None, upto=latest or 0), latest or 0
+        events = session.exec(select(AlertEvent)
+                              .where(AlertEvent.deployment_id == deployment_id,
+                                     col(AlertEvent.id) > after,
+                                     # delivery.* records (push outcomes) stay off the feed
+                                     col(AlertEvent.kind).startswith("alert."))
+                              .order_by(col(AlertEvent.id))).all()
+        return [{"type": e.kind, "cursor": e.id, "alert": e.payload} for e in events]
 
 
-def feed_backlog(ctx: AppContext, deployment_id: str, after: int | None,
-                 upto: int | None = None) -> list[dict[str, Any]]:
-    """Messages an officer missed: every event after ``after``; without a cursor, the
-    deployment's pending alerts as they are now (cursor = ``upto``, else the latest
-    event)."""
+def pending_snapshot(ctx: AppContext, deployment_id: str, cursor: int) -> list[dict[str, Any]]:
+    """The deployment's pending alerts as they are now, oldest first, each an
+    ``alert.pending`` message with ``cursor`` (the last event they reflect)."""
     with ctx.db.session() as session:
-        if after is not None:
-            events = session.exec(select(AlertEvent)
-                                  .where(AlertEvent.deployment_id == deployment_id,
-                                         col(AlertEvent.id) > after,
-                                         # delivery.* records (push outcomes) stay off the feed
-                                         col(AlertEvent.kind).startswith("alert."))
-                                  .order_by(col(AlertEvent.id))).all()
-            return [{"type": e.kind, "cursor": e.id, "alert": e.payload} for e in events]
-        latest = upto if upto is not None else session.exec(
-            select(sa.func.max(AlertEvent.id))
-            .where(AlertEvent.deployment_id == deployment_id)).one()
         pending = session.exec(select(Alert).where(Alert.deployment_id == deployment_id,
                                                    Alert.state == PENDING)
                                .order_by(col(Alert.received_at))).all()
-        return [{"type": "alert.pending", "cursor": latest or 0,
+        return [{"type": "alert.pending", "cursor": cursor,
                  "alert": alert_view(session, a).model_dump(mode="json")} for a in pending]

@@ -114,28 +114,16 @@ class FeedEntitlement:
                 self._gone.set()
         return self._refused is None
 
-    async def hold_open(self) -> None:
-        """Keep the feed open until the client leaves or the right is gone (then close it
-        with the refusal's code)."""
-        async with anyio.create_task_group() as tasks:
-            async def receive() -> None:
-                try:
-                    while True:
-                        await self.socket.receive_text()
-                except WebSocketDisconnect:
-                    pass
-                tasks.cancel_scope.cancel()
+    async def watch(self) -> None:
+        """Return once the right is gone (re-checking every ``feed_recheck_seconds``)."""
+        while await self.allows():
+            with anyio.move_on_after(self.every_s):
+                await self._gone.wait()
 
-            async def recheck() -> None:
-                while await self.allows():
-                    with anyio.move_on_after(self.every_s):
-                        await self._gone.wait()
-
-            tasks.start_soon(receive)
-            tasks.start_soon(recheck)
-            await self._gone.wait()
-            tasks.cancel_scope.cancel()
-        if self._refused is not None:
-            with contextlib.suppress(WebSocketDisconnect, RuntimeError, OSError):
-                await self.socket.close(code=self._refused.code,
-                                        reason=self._refused.reason[:120])
+    async def close_if_refused(self) -> bool:
+        """Close the feed with the refusal's code if the right is gone; whether it was."""
+        if self._refused is None:
+            return False
+        with contextlib.suppress(WebSocketDisconnect, RuntimeError, OSError):
+            await self.socket.close(code=self._refused.code, reason=self._refused.reason[:120])
+        return True
