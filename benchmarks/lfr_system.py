@@ -165,7 +165,8 @@ class LfrSystem:
         isolated = None
         if replay:
             isolated = CallLog()
-            replay_model_calls(self._camera(scene), raw, isolated, aligned=log.aligned)
+            replay_model_calls(self._camera(scene), raw, isolated, aligned=log.aligned,
+                               regions=log.regions, refined=log.refined)
         identity = {entry: ident for entry, (_, ident) in WATCHLIST.items()}
         scored = score_passes(scene.truth, [
             SceneAlert((a.frame_timestamp - SCENE_START).total_seconds(), identity[a.entry_id])

@@ -14,6 +14,7 @@ import pydantic
 from lfr_framework.errors import ConfigurationError
 from lfr_framework.pipeline.policy import RecognitionSettings
 from lfr_framework.pipeline.quality import QualitySettings
+from lfr_framework.pipeline.schedule import DetectionSettings
 from lfr_framework.pipeline.tracker import TrackerSettings
 from lfr_framework.thresholds.policy import (
     DEFAULT_TARGET_FPIR,
@@ -102,6 +103,7 @@ class DeploymentConfig(_Strict):
     quality: QualitySettings = QualitySettings()
     tracker: TrackerSettings = TrackerSettings()
     recognition: RecognitionSettings = RecognitionSettings()
+    detection: DetectionSettings = DetectionSettings()
 
     @pydantic.field_validator("cameras")
     @classmethod

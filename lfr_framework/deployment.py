@@ -114,6 +114,7 @@ def build_deployment(
         quality=config.quality,
         tracker=config.tracker,
         recognition=config.recognition,
+        detection=config.detection,
     )
     pipeline = Pipeline(settings, components, cameras, sinks, on_alert=raised)
     return BuiltDeployment(config, pipeline, components, len(entries), point)

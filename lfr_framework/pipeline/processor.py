@@ -17,8 +17,9 @@ from lfr_framework.pipeline.faults import ComponentRef, FaultLog
 from lfr_framework.pipeline.policy import AlertCooldown, BestShotPolicy, RecognitionSettings
 from lfr_framework.pipeline.quality import QualityGate
 from lfr_framework.pipeline.refine import refined
+from lfr_framework.pipeline.schedule import DetectionSchedule, DetectionSettings
 from lfr_framework.pipeline.timing import StageTimer
-from lfr_framework.pipeline.tracker import Track, Tracker, TrackerSettings
+from lfr_framework.pipeline.tracker import Track, Tracker, TrackerSettings, predict
 from lfr_framework.types import (
     Alert,
     Detection,
@@ -85,12 +86,15 @@ class FrameProcessor:
         timer: StageTimer,
         faults: FaultLog,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        detection: DetectionSettings | None = None,
     ) -> None:
         self.deployment_id = deployment_id
         self.camera_id = camera_id
         self.components = components
         self.quality = quality
         self.tracker = Tracker(tracker_settings)
+        self.schedule = DetectionSchedule(detection or DetectionSettings())
+        self._previous_at: datetime | None = None
         self.best_shot = BestShotPolicy(recognition)
         self.cooldown = AlertCooldown(recognition)
         self.top_k = recognition.top_k
@@ -105,7 +109,8 @@ class FrameProcessor:
         c = self.components
         try:
             with self.timer.stage("detect"), c.detector_lock:
-                detections = c.detector.detect(frame.image)
+                detections = self.schedule.detect(c.detector, frame.image,
+                                                  self._new_faces(frame.timestamp))
         except Exception as exc:
             self.counters.frames_failed += 1
             self.faults.record(c.detector_ref, exc, "frame skipped")
@@ -129,6 +134,14 @@ class FrameProcessor:
         if not chosen:
             return []
         return self._recognise(frame, chosen)
+
+    def _new_faces(self, at: datetime) -> list[tuple[float, float]]:
+        """Predicted centres of the tracks found on the previous frame that the tracker has
+        not yet seen ``min_hits`` times (the schedule looks for them again)."""
+        previous, self._previous_at = self._previous_at, at
+        limit = self.tracker.settings.min_hits
+        return [predict(t, at).centre for t in self.tracker.live_tracks
+                if t.hits < limit and t.last_seen == previous]
 
     def _refined(self, image: Image, detection: Detection) -> Detection:
         """The detector's refinement of a face about to be recognised (as it was if that
