@@ -87,6 +87,10 @@ class PipelineOptions(_Strict):
     realtime: bool = pydantic.Field(
         True, description="drop the oldest frames under overload (live cameras)"
     )
+    detector_per_camera: bool = pydantic.Field(
+        True, description="build the detector once per camera, so that cameras detect at "
+        "once (a BlazeFace detector runs on one core); false: one detector, shared in turn"
+    )
 
 
 class DeploymentConfig(_Strict):

@@ -193,3 +193,37 @@ def test_the_tracker_carries_small_faces_between_scheduled_detections(
     # Why new faces are followed: without it a walker met a cycle later is a new track,
     # recognised again.
     assert unfollowed_created > created and unfollowed.recognitions > counters.recognitions
+
+
+@pytest.mark.parametrize("per_camera", [True, False])
+def test_each_camera_detects_with_its_own_detector_unless_told_to_share(
+    tmp_path: Path, real_photos: dict[str, Path], model_store: ModelStore, per_camera: bool
+) -> None:
+    frames = scene_frames(real_photos, WALKERS[:1], duration_s=3.0, width=1280, height=720)
+    root = tmp_path / "watchlist"
+    (root / "WL-obama").mkdir(parents=True)
+    shutil.copy2(real_photos["obama"], root / "WL-obama" / "obama.jpg")
+    alerts: list[Alert] = []
+    config = parse_config({
+        "deployment": {"id": "two"},
+        "cameras": [{"id": c, "source": "memory", "uri": c} for c in ("a", "b")],
+        "watchlist": {"directory": str(root)},
+        "pipeline": {"realtime": False, "detector_per_camera": per_camera}}, "test")
+    host = make_default_host()
+    host.register_plugin(ComponentsPlugin({c: MemoryCamera(c, frames) for c in ("a", "b")}),
+                         name="mem")
+    built = build_deployment(config, host, model_store, on_alert=alerts.append)
+    try:
+        built.pipeline.run(timeout=180)
+        used = [p.components.detector for p in built.pipeline._processors]
+        locks = [p.components.detector_lock for p in built.pipeline._processors]
+    finally:
+        built.components.matcher.destroy()
+        for detector in [built.components.detector,
+                         *(d for d, _ in built.components.camera_detectors)]:
+            detector.close()  # type: ignore[attr-defined]
+    assert sorted(a.camera_id for a in alerts) == ["a", "b"]  # both cameras recognise
+    if per_camera:
+        assert used[0] is not used[1] and locks[0] is not locks[1]
+    else:
+        assert used[0] is used[1] and locks[0] is locks[1]

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 import numpy as np
@@ -34,8 +34,10 @@ from lfr_framework.types import (
 class SharedComponents:
     """The models one deployment's cameras share, each with a lock and its provenance.
 
-    Model calls are serialised per component: on a 2-core machine the runtimes use
-    both cores for one call already, and plugins need not be thread-safe.
+    Model calls are serialised per component: on a 2-core machine the recogniser's runtime
+    uses both cores for one call already, and plugins need not be thread-safe. A detector
+    that runs on one core (BlazeFace does) may be built once more for each further camera
+    (``camera_detectors``), so that two cameras detect at once.
     """
 
     detector: Detector
@@ -46,6 +48,8 @@ class SharedComponents:
     matcher_ref: ComponentRef
     detector_lock: threading.Lock
     recogniser_lock: threading.Lock
+    #: Detectors of the second, third … camera, each with its own lock (none: all share).
+    camera_detectors: list[tuple[Detector, threading.Lock]] = field(default_factory=list)
 
     @classmethod
     def build(
@@ -57,6 +61,14 @@ class SharedComponents:
         """Bundle built components with fresh locks."""
         return cls(detector[0], recogniser[0], matcher[0], detector[1], recogniser[1],
                    matcher[1], threading.Lock(), threading.Lock())
+
+    def for_camera(self, index: int) -> SharedComponents:
+        """The components the ``index``-th camera uses: its own detector where one was built
+        for it, the shared recogniser and matcher."""
+        if index == 0 or index > len(self.camera_detectors):
+            return self
+        detector, lock = self.camera_detectors[index - 1]
+        return replace(self, detector=detector, detector_lock=lock)
 
 
 def probe_crop(image: Image, detection: Detection, margin: float = 0.4) -> Image:

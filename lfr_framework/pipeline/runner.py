@@ -131,11 +131,11 @@ class Pipeline:
             raise PipelineError("the pipeline was already started")
         self._started = True
         gate = QualityGate(self.settings.quality)
-        for cam in self.cameras:
+        for index, cam in enumerate(self.cameras):
             processor = FrameProcessor(
                 deployment_id=self.settings.deployment_id,
                 camera_id=cam.camera_id,
-                components=self.components,
+                components=self.components.for_camera(index),
                 quality=gate,
                 tracker_settings=self.settings.tracker,
                 recognition=self.settings.recognition,

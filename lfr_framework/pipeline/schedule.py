@@ -34,7 +34,7 @@ class DetectionSettings(pydantic.BaseModel):
     model_config = pydantic.ConfigDict(extra="forbid")
 
     tiles_per_frame: int | Literal["all"] = pydantic.Field(
-        2, description="tiles searched per frame besides the whole frame, in turn, for a "
+        1, description="tiles searched per frame besides the whole frame, in turn, for a "
         "detector that searches tiles; 'all' searches every tile of every frame")
     follow_new_faces: bool = pydantic.Field(
         True, description="search a new face's tile again on the next frames until the "
