@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from benchmarks.machine import load_average
+from benchmarks.machine import load_average, process_cpu_s
 from benchmarks.records import RunResult
 from benchmarks.replay import replay_model_calls
 from benchmarks.scenes import WATCHLIST, RenderedScene
@@ -188,9 +188,11 @@ class LfrSystem:
         load = load_average()
         cameras = [self._camera(scene, i) for i in range(self.cameras)]
         pipeline = Pipeline(built.pipeline.settings, timed, cameras, on_alert=alerts.append)
+        cpu = process_cpu_s()
         start = time.perf_counter()
         counters = pipeline.run()
         end = time.perf_counter()
+        cpu = process_cpu_s() - cpu
         wall = end - start
         isolated = None
         if replay and self.cameras == 1:  # the call log's frame indexes are one camera's
@@ -216,7 +218,7 @@ class LfrSystem:
             startup_s=None if log.first_start is None else log.first_start - start,
             shutdown_s=None if log.last_end is None else end - log.last_end,
             time_to_alert_s=statistics.median(scored.latencies_s) if scored.latencies_s
-            else None,
+            else None, cpu_s=cpu, cameras=self.cameras,
         )
 
     def close(self) -> None:

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from benchmarks.machine import load_average
+from benchmarks.machine import load_average, process_cpu_s
 from benchmarks.records import RunResult
 from benchmarks.scenes import WATCHLIST, RenderedScene
 from benchmarks.timed import CALLS
@@ -86,6 +86,7 @@ def run_per_frame(name: str, scene: RenderedScene, process: ProcessFrame) -> Run
     frame_ms: list[float] = []
     frames = faces = 0
     load = load_average()
+    cpu = process_cpu_s()
     start = time.perf_counter()
     capture = cv2.VideoCapture(str(scene.video))
     if not capture.isOpened():
@@ -115,6 +116,7 @@ def run_per_frame(name: str, scene: RenderedScene, process: ProcessFrame) -> Run
     finally:
         capture.release()
     wall = time.perf_counter() - start
+    cpu = process_cpu_s() - cpu
     scored = score_passes(scene.truth, alerts, WATCHLIST_IDENTITIES)
     model_calls = {"calls": {c: {"seconds": totals[c], "calls": calls[c], "items": items[c]}
                              for c in CALLS},
@@ -128,4 +130,5 @@ def run_per_frame(name: str, scene: RenderedScene, process: ProcessFrame) -> Run
         alerted_passes=scored.alerted_passes, false_alerts=scored.false_alerts,
         load_average=load, frame_ms=percentiles(frame_ms),
         time_to_alert_s=statistics.median(scored.latencies_s) if scored.latencies_s else None,
+        cpu_s=cpu,
     )

@@ -90,14 +90,15 @@ class Mode:
 MODES = {
     "fast": Mode("fast", ((720, 1), (720, 5), (1080, 5)), 4.0,
                  (("lfr", 3), ("opencv-yunet-sface", 2), ("face_recognition", 1),
-                  ("lfr-all-tiles", 1), ("lfr-prev", 1), ("lfr-2cam", 2)),
+                  ("lfr-all-tiles", 1), ("lfr-prev", 1), ("lfr-2cam", 2), ("lfr-1look", 1)),
                  ("pipeline", "profile", "recogniser", "search", "memory", "service"),
                  (100, 1_000, 10_000, 100_000), 400, 100_000, 50, 10.0,
                  search_sources=("sface",), recogniser_repeats=2, recogniser_calls=30,
                  recogniser_placements=1, memory_camera_s=15.0),
     "full": Mode("full", ((720, 1), (720, 5), (720, 20), (1080, 1), (1080, 5), (1080, 20)),
                  8.0, (("lfr", 5), ("opencv-yunet-sface", 3), ("face_recognition", 1),
-                       ("lfr-all-tiles", 2), ("lfr-prev", 2), ("lfr-2cam", 3)),
+                       ("lfr-all-tiles", 2), ("lfr-prev", 2), ("lfr-2cam", 3),
+                       ("lfr-1look", 2)),
                  SECTIONS, (100, 1_000, 10_000, 100_000, 1_000_000), 400, 100_000, 200, 30.0,
                  street_s=8.0),
 }
@@ -284,6 +285,18 @@ def run_pipeline(mode: Mode, out: Path, work: Path, replay: bool) -> dict[str, A
             "_videos": {s.case.name: (str(s.video), s.case.faces_in_view) for s in scenes}}
 
 
+def print_profile(label: str, profile: dict[str, Any] | None) -> None:
+    """The worker thread's busy share, the share outside the model calls, the top buckets."""
+    if not profile:
+        return
+    worker = profile["worker"]
+    print(f"\nprofile, {label}, worker thread ({worker['samples']} samples): busy "
+          f"{worker['busy_share'] or 0:.1%}, of which outside the model calls "
+          f"{worker['outside_models_share_of_busy'] or 0:.1%}")
+    for bucket, row in list(worker["buckets"].items())[:10]:
+        print(f"  {row['share']:6.1%}  {bucket}")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the sections of the mode, then write the JSON, the charts and the tables."""
     argv = sys.argv[1:] if argv is None else argv
@@ -336,13 +349,14 @@ def main(argv: list[str] | None = None) -> int:
         say("profiling one lfr run on the 5-face 720p scene with py-spy …")
         profile = profile_run(Path(video), work, faces, out)
         payload["profile"] = profile
-        if profile:
-            worker = profile["worker"]
-            print(f"\nprofile, worker thread ({worker['samples']} samples): busy "
-                  f"{worker['busy_share'] or 0:.1%}, of which outside the model calls "
-                  f"{worker['outside_models_share_of_busy'] or 0:.1%}")
-            for bucket, row in list(worker["buckets"].items())[:10]:
-                print(f"  {row['share']:6.1%}  {bucket}")
+        print_profile("5-face 720p", profile)
+        if mode.street_s > 0:
+            street = render(SceneCase.street(mode.street_s), out / "scenes")
+            write_watchlist(work / "watchlist")
+            say("profiling one lfr run on the street scene with py-spy …")
+            payload["profile_street"] = profile_run(street.video, work, 20, out,
+                                                    raw_name="profile-street-raw.txt")
+            print_profile("street 1080p", payload["profile_street"])
     if "search" in mode.sections:
         from benchmarks.search import run_in_subprocess
 

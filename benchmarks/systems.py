@@ -92,6 +92,15 @@ def _lfr_two_cameras(workdir: Path) -> System:
     return LfrSystem(workdir, name="lfr-2cam", cameras=2)
 
 
+def _lfr_one_look(workdir: Path) -> System:
+    from benchmarks.lfr_system import LfrSystem
+
+    # One recognition per track, its first good shot: no better shot, no second look.
+    return LfrSystem(workdir, name="lfr-1look", sections={
+        "recognition": {"cooldown_s": 0.0, "better_shot_margin": 10.0,
+                        "recheck_interval_s": 86400.0}})
+
+
 def _face_recognition(workdir: Path) -> System:
     from benchmarks.face_recognition_system import FaceRecognitionSystem
 
@@ -115,8 +124,9 @@ SYSTEMS: dict[str, Callable[[Path], System]] = {
     "lfr-all-tiles": _lfr_all_tiles,
     "lfr-prev": _lfr_previous,
     "lfr-2cam": _lfr_two_cameras,
+    "lfr-1look": _lfr_one_look,
 }
 #: Our variants that only the street scene needs (the other scenes have large faces only).
-STREET_ONLY = ("lfr-all-tiles", "lfr-prev", "lfr-2cam")
+STREET_ONLY = ("lfr-all-tiles", "lfr-prev", "lfr-2cam", "lfr-1look")
 #: Peers: other libraries doing the same job, for the ratios to ours.
 PEERS = ("opencv-yunet-sface", "face_recognition")
