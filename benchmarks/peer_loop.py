@@ -57,7 +57,7 @@ def percentiles(values: list[float]) -> dict[str, float] | None:
             "n": len(ordered)}
 
 
-def _seen_here(places: list[tuple[float, float, float, float]], at_s: float,
+def seen_here(places: list[tuple[float, float, float, float]], at_s: float,
                box: BoundingBox, cooldown: float) -> bool:
     """Whether this match is a face alerted within ``cooldown`` near here (the place then
     follows it); otherwise it is noted as a new alert's place."""
@@ -100,7 +100,7 @@ def run_per_frame(name: str, scene: RenderedScene, process: ProcessFrame) -> Run
             work = process(image)
             at_s = frames / fps
             for identity, box in work.matches:
-                if not _seen_here(recent.setdefault(identity, []), at_s, box, cooldown):
+                if not seen_here(recent.setdefault(identity, []), at_s, box, cooldown):
                     alerts.append(SceneAlert(at_s, identity, frames, box))
             for call, seconds in work.seconds.items():
                 totals[call] += seconds
