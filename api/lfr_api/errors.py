@@ -34,6 +34,10 @@ PROBLEM_JSON = "application/problem+json"
 TYPE_BASE = "https://lfr.invalid/problems/"
 #: Seconds a client is told to wait (``Retry-After``) when the database is unreachable.
 DATABASE_RETRY_AFTER_S = 5
+#: What a client is told when the database cannot be reached (REST, ingest, authentication).
+DATABASE_UNAVAILABLE_DETAIL = (
+    f"the database cannot be reached just now: retry after {DATABASE_RETRY_AFTER_S} s "
+    "(an ingest with the same Idempotency-Key)")
 
 
 class ServiceError(LFRError):
@@ -117,7 +121,7 @@ def database_unavailable(exc: BaseException) -> bool:
     connection dropped, the pool exhausted, SQLite locked) rather than a bug or bad data:
     the request may succeed if retried later."""
     if isinstance(exc, sa.exc.OperationalError | sa.exc.InterfaceError
-                  | sa.exc.DisconnectionError | sa.exc.TimeoutError):
+                  | sa.exc.DisconnectionError | sa.exc.TimeoutError | TimeoutError):
         return True
     return isinstance(exc, sa.exc.DBAPIError) and bool(exc.connection_invalidated)
 
@@ -130,9 +134,7 @@ def database_problem(request: Request[Any, Any, Any], exc: BaseException) -> Res
     log.error("%s %s: database unavailable (%s: %s)", request.method, request.url.path,
               type(orig).__name__, first_line)
     return problem(503, "database-unavailable", "Database unavailable",
-                   "the database cannot be reached just now: retry after "
-                   f"{DATABASE_RETRY_AFTER_S} s (an ingest with the same Idempotency-Key)",
-                   request.url.path,
+                   DATABASE_UNAVAILABLE_DETAIL, request.url.path,
                    headers={"Retry-After": str(DATABASE_RETRY_AFTER_S)})
 
 

@@ -42,10 +42,10 @@ def outage(own_pg: OwnPostgres) -> Iterator[OwnPostgres]:
         own_pg.start()
 
 
-def _body(live: LiveDeployment) -> dict[str, Any]:
+def _body(api: Api, live: LiveDeployment) -> dict[str, Any]:
     t = now().isoformat()
     return {"camera_id": "cam-1", "entry_id": live.entry["id"], "score": 0.71,
-            "threshold": 0.5, "model_id": "sface", "raised_at": t, "frame_timestamp": t}
+            **api.operating(live.id), "raised_at": t, "frame_timestamp": t}
 
 
 def _assert_503(r: Any) -> None:
@@ -61,7 +61,7 @@ def _assert_503(r: Any) -> None:
 def test_ingest_during_an_outage_is_503_then_stored_once(pg_api: Api, own_pg: OwnPostgres,
                                                         photo_bytes: dict[str, bytes]) -> None:
     live = live_deployment(pg_api, photo_bytes["obama"])
-    body, key = _body(live), str(uuid.uuid4())
+    body, key = _body(pg_api, live), str(uuid.uuid4())
     headers = {**live.key, "Idempotency-Key": key}
     own_pg.stop()
     try:

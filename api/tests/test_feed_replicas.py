@@ -46,10 +46,10 @@ def _late_alert(api: Api, live: LiveDeployment, inserted: threading.Event,
     t = now()
     new = service.NewAlert(deployment_id=live.id, idempotency_key=str(uuid.uuid4()),
                            camera_id="cam-1", entry_id=live.entry["id"], score=0.7,
-                           threshold=0.5, model_id="sface", track_id=7, raised_at=t,
+                           track_id=7, raised_at=t, **api.operating(live.id),
                            frame_timestamp=t, source="test")
     with api.ctx.db.session() as session:
-        message, alert = service._insert(session, new)
+        message, alert = service._insert(api.ctx, session, new)
         inserted.set()
         release.wait(30)
     api.ctx.delivery.deliver(message)

@@ -131,7 +131,7 @@ def test_metrics_count_alerts_and_feeds_and_identify_nobody(
         r = api.client.post("/ingest/alerts", headers={**live.key,
                                                        "Idempotency-Key": str(uuid.uuid4())},
                             json={"camera_id": "cam-1", "entry_id": live.entry["id"],
-                                  "score": 0.71, "threshold": 0.5, "model_id": "sface",
+                                  "score": 0.71, **api.operating(live.id),
                                   "raised_at": t, "frame_timestamp": t})
         assert r.status_code == 201, r.text
         return str(r.json()["id"])

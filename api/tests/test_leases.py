@@ -129,10 +129,8 @@ def test_the_retention_sweep_runs_on_one_replica_at_a_time(
 
 
 def _live_looping(api: Api, video: Path, photo: bytes) -> str:
-    dep = api.deployment(cameras=())
-    r = api.client.post(f"/deployments/{dep}/cameras", headers=api.headers[Role.admin], json={
-        "camera_id": "loop", "source": "video", "uri": str(video), "options": {"loop": True}})
-    assert r.status_code == 201, r.text
+    dep = api.deployment(cameras=("loop",),
+                         camera_fields={"uri": str(video), "options": {"loop": True}})
     assert enrol(api, dep, [("o.jpg", photo)]).status_code == 201
     r = api.client.post(f"/deployments/{dep}/start", headers=api.headers[Role.admin])
     assert r.status_code == 200, r.text
@@ -176,7 +174,7 @@ def test_an_alert_is_pushed_once_per_device_when_both_replicas_publish_it(
     r = a.client.post("/ingest/alerts", headers={**a.service_key(dep),
                                                  "Idempotency-Key": str(uuid.uuid4())},
                       json={"camera_id": "cam-1", "entry_id": entry["id"], "score": 0.7,
-                            "threshold": 0.363, "model_id": "sface", "raised_at": t,
+                            **a.operating(dep), "raised_at": t,
                             "frame_timestamp": t})
     assert r.status_code == 201, r.text
     alert_id = r.json()["id"]

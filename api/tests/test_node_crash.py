@@ -98,11 +98,8 @@ def test_a_killed_node_resends_its_pending_alerts_once_and_resumes_its_file(
         photo_bytes: dict[str, bytes], video: Path, tmp_path: Path) -> None:
     api, server, db_url = service
     admin = api.headers[Role.admin]
-    dep = api.deployment(cameras=())
-    r = api.client.post(f"/deployments/{dep}/cameras", headers=admin, json={
-        "camera_id": "platform-2", "source": "video", "uri": str(video),
-        "location_name": "Platform 2"})
-    assert r.status_code == 201, r.text
+    dep = api.deployment(cameras=("platform-2",),
+                         camera_fields={"uri": str(video), "location_name": "Platform 2"})
     entries = {who: enrol(api, dep, [(f"{who}.jpg", photo_bytes[who if who != "obama"
                                                                     else "obama"])]).json()
                for who in PEOPLE}

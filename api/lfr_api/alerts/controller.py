@@ -18,9 +18,14 @@ from lfr_api.biometrics import image_gate, storage
 from lfr_api.context import ctx_of
 from lfr_api.db.models import Alert
 from lfr_api.deployments.service import visible_deployment
-from lfr_api.errors import InvalidRequest, NotFound, ServiceError, Unprocessable
+from lfr_api.errors import (
+    InvalidRequest,
+    NotFound,
+    ServiceError,
+    Unprocessable,
+    database_unavailable,
+)
 from lfr_api.feed.entitlement import FeedEntitlement
-from lfr_api.feed.hub import database_outage
 from lfr_api.feed.session import serve_feed, try_again_later
 from lfr_api.inputs.policy import CURSOR_PATTERN, feed_cursor
 from lfr_api.security.guards import allow, principal
@@ -171,7 +176,7 @@ class DeploymentAlertsController(Controller):
             await socket.close(code=4000 + exc.status, reason=exc.detail[:120])
             return
         except Exception as exc:
-            if not database_outage(exc):
+            if not database_unavailable(exc):
                 raise
             await try_again_later(socket, "database unavailable: reconnect later")
             return

@@ -30,9 +30,9 @@ from sqlmodel import Session
 from lfr_api.context import AppContext
 from lfr_api.db.types import utcnow
 from lfr_api.deployments.service import visible_deployment
-from lfr_api.errors import NotAuthenticated, ServiceError
+from lfr_api.errors import NotAuthenticated, ServiceError, database_unavailable
 from lfr_api.security.credentials import FEED_SUBPROTOCOL, offered_subprotocols
-from lfr_api.security.middleware import TRY_AGAIN_LATER, is_outage
+from lfr_api.security.middleware import TRY_AGAIN_LATER
 from lfr_api.security.principals import Authenticated, service_principal, user_principal
 from lfr_api.security.roles import Principal, Role
 
@@ -82,7 +82,7 @@ def refusal(ctx: AppContext, auth: Authenticated, deployment_id: str) -> Refusal
             except ServiceError as exc:
                 return Refusal(RIGHT_GONE, exc.detail)
     except sqlalchemy.exc.SQLAlchemyError as exc:
-        if not is_outage(exc):
+        if not database_unavailable(exc):
             raise
         return Refusal(TRY_AGAIN_LATER, "the database is unavailable: reconnect shortly")
     return None

@@ -22,8 +22,9 @@ from litestar.exceptions import WebSocketDisconnect
 
 from lfr_api.context import AppContext
 from lfr_api.contract.version import CONTRACT_HEADER, CONTRACT_VERSION
+from lfr_api.errors import database_unavailable
 from lfr_api.feed.entitlement import FeedEntitlement, feed_subprotocol
-from lfr_api.feed.hub import DATABASE_DOWN, TOO_SLOW, Item, database_outage
+from lfr_api.feed.hub import DATABASE_DOWN, TOO_SLOW, Item
 from lfr_api.feed.outbox import Position
 
 if TYPE_CHECKING:
@@ -76,7 +77,7 @@ async def serve_feed(socket: WebSocket[Any, Any, Any], ctx: AppContext, deployme
     try:
         queue, head = await hub.join(deployment_id)
     except Exception as exc:
-        if not database_outage(exc):
+        if not database_unavailable(exc):
             raise
         await try_again_later(socket, _REASONS[DATABASE_DOWN])
         return
@@ -85,7 +86,7 @@ async def serve_feed(socket: WebSocket[Any, Any, Any], ctx: AppContext, deployme
             first, floor, shown = await anyio.to_thread.run_sync(_start, ctx, deployment_id,
                                                                  after, head)
         except Exception as exc:
-            if not database_outage(exc):
+            if not database_unavailable(exc):
                 raise
             await try_again_later(socket, _REASONS[DATABASE_DOWN])
             return
