@@ -18,6 +18,7 @@ from lfr_api.node import client as node_client
 from lfr_api.node.cli import node
 from lfr_api.node.outbox import AlertOutbox
 from lfr_api.node.runner import NodeRunner, WatchlistSync
+from lfr_api.node.store import NodeStore, node_keyring
 from lfr_api.security.roles import Role
 from lfr_api.testing.api import Api, enrol, now
 from lfr_api.testing.live import LiveServer, free_port, live_api
@@ -49,6 +50,14 @@ def video(tmp_path_factory: pytest.TempPathFactory, real_photos: dict[str, Path]
     return path
 
 
+@pytest.fixture
+def state(tmp_path: Path) -> Iterator[NodeStore]:
+    """The node's own disk state (a fresh one per test)."""
+    store = NodeStore(tmp_path / "node" / "outbox.db", node_keyring("lfrk_test", env={}))
+    yield store
+    store.close()
+
+
 def _deployment(api: Api, photo_bytes: dict[str, bytes], uri: str = "file:///dev/null",
                 live: bool = True, options: dict[str, Any] | None = None) -> dict[str, Any]:
     dep = api.deployment(cameras=("platform-2",),
@@ -76,11 +85,11 @@ def _alerts(api: Api, dep: str) -> list[dict[str, Any]]:
 
 def test_the_node_runs_the_real_pipeline_and_posts_its_alerts(
         served: tuple[Api, LiveServer], photo_bytes: dict[str, bytes], video: Path,
-        plugin_host: PluginHost) -> None:
+        plugin_host: PluginHost, state: NodeStore) -> None:
     api, server = served
     d = _deployment(api, photo_bytes, uri=str(video))
     runner = NodeRunner(server.url, d["key"], host=plugin_host,
-                        store=plugin_host.model_store(default_home()),
+                        store=plugin_host.model_store(default_home()), state=state,
                         deployment_id=d["dep"], poll_s=0.2)
     try:
         result = runner.run()
@@ -90,7 +99,7 @@ def test_the_node_runs_the_real_pipeline_and_posts_its_alerts(
     assert result.counters.faces_seen >= 2 and result.counters.alerts >= 1
     alerts = _alerts(api, d["dep"])
     assert len(alerts) == result.counters.alerts == runner.outbox.stats.acknowledged
-    assert runner.outbox.stats.rejected == 0 and runner.outbox.stats.dropped_at_close == 0
+    assert runner.outbox.stats.rejected == 0 and runner.outbox.stats.left_pending == 0
     report = api.client.get(f"/deployments/{d['dep']}/report", headers=api.headers[Role.admin])
     assert report.status_code == 200, report.text
     assert report.json()["results"]["faces_seen"] == result.counters.faces_seen
@@ -103,7 +112,7 @@ def test_the_node_runs_the_real_pipeline_and_posts_its_alerts(
 
 def test_an_alert_posted_while_the_api_is_down_arrives_exactly_once(
         plugin_host: PluginHost, photo_bytes: dict[str, bytes],
-        tmp_path_factory: pytest.TempPathFactory) -> None:
+        tmp_path_factory: pytest.TempPathFactory, state: NodeStore) -> None:
     from lfr_api.app import create_app
     from lfr_api.testing.api import make_settings
 
@@ -116,7 +125,7 @@ def test_an_alert_posted_while_the_api_is_down_arrives_exactly_once(
     setup.close()  # the service goes down
     with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=5,
                       headers={"X-API-Key": d["key"]}) as http:
-        outbox = AlertOutbox(http, initial_backoff_s=0.05, max_backoff_s=0.2)
+        outbox = AlertOutbox(http, state, initial_backoff_s=0.05, max_backoff_s=0.2)
         key = str(uuid.uuid4())
         outbox.put(key, body)
         time.sleep(1.0)
@@ -143,11 +152,12 @@ def test_an_alert_posted_while_the_api_is_down_arrives_exactly_once(
 
 
 def test_a_refused_alert_is_not_retried_for_ever(served: tuple[Api, LiveServer],
-                                                  photo_bytes: dict[str, bytes]) -> None:
+                                                  photo_bytes: dict[str, bytes],
+                                                  state: NodeStore) -> None:
     api, server = served
     d = _deployment(api, photo_bytes)
     with node_client.node_http(server.url, d["key"]) as http:
-        outbox = AlertOutbox(http, initial_backoff_s=0.05)
+        outbox = AlertOutbox(http, state, initial_backoff_s=0.05)
         outbox.put("bad-entry", {**_body(api, d), "entry_id": "not-on-the-list"})
         outbox.close()
     assert (outbox.stats.rejected, outbox.stats.attempts, outbox.stats.acknowledged) == (1, 1, 0)
@@ -202,10 +212,11 @@ def test_the_watchlist_is_served_only_live_and_only_to_its_node(
 
 def test_lfr_node_refuses_a_key_of_another_deployment(
         served: tuple[Api, LiveServer], photo_bytes: dict[str, bytes],
-        monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     api, server = served
     d = _deployment(api, photo_bytes, live=False)
     monkeypatch.setenv("LFR_PLUGINS", "opencv,mediapipe,arcface_onnx,usearch")
+    monkeypatch.setenv("LFR_NODE_STATE_DIR", str(tmp_path / "node"))
     result = CliRunner().invoke(node, ["--api", server.url, "--key", d["key"],
                                        "--deployment", "some-other-deployment"])
     assert result.exit_code != 0
@@ -216,11 +227,11 @@ def test_lfr_node_refuses_a_key_of_another_deployment(
 
 def test_the_node_stops_when_its_deployment_closes(
         served: tuple[Api, LiveServer], photo_bytes: dict[str, bytes], video: Path,
-        plugin_host: PluginHost) -> None:
+        plugin_host: PluginHost, state: NodeStore) -> None:
     api, server = served
     d = _deployment(api, photo_bytes, uri=str(video), options={"loop": True})
     runner = NodeRunner(server.url, d["key"], host=plugin_host,
-                        store=plugin_host.model_store(default_home()), poll_s=0.2)
+                        store=plugin_host.model_store(default_home()), state=state, poll_s=0.2)
     outcome: dict[str, Any] = {}
     thread = threading.Thread(target=lambda: outcome.update(result=runner.run()))
     thread.start()

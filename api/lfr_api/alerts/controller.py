@@ -4,15 +4,11 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 from typing import Annotated, Any
 
 import anyio.to_thread
 from litestar import Controller, Request, Response, get, post, websocket
-from litestar.channels import ChannelsPlugin
 from litestar.connection import WebSocket
-from litestar.di import NamedDependency
-from litestar.exceptions import WebSocketDisconnect
 from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
 from sqlmodel import col, select
 
@@ -20,11 +16,17 @@ from lfr_api.alerts import ingest_checks, service
 from lfr_api.alerts.schemas import AlertOut, AmendmentIn, DecisionIn, IngestAlert
 from lfr_api.biometrics import image_gate, storage
 from lfr_api.context import ctx_of
-from lfr_api.contract.version import CONTRACT_HEADER, CONTRACT_VERSION
 from lfr_api.db.models import Alert
 from lfr_api.deployments.service import visible_deployment
-from lfr_api.errors import InvalidRequest, NotFound, ServiceError, Unprocessable
-from lfr_api.feed.delivery import feed_channel
+from lfr_api.errors import (
+    InvalidRequest,
+    NotFound,
+    ServiceError,
+    Unprocessable,
+    database_unavailable,
+)
+from lfr_api.feed.entitlement import FeedEntitlement
+from lfr_api.feed.session import serve_feed, try_again_later
 from lfr_api.inputs.policy import CURSOR_PATTERN, feed_cursor
 from lfr_api.security.guards import allow, principal
 from lfr_api.security.roles import Role
@@ -32,11 +34,6 @@ from lfr_framework.errors import ImageDecodeError
 
 Req = Request[Any, Any, Any]
 A, OFC, S, C, SVC = Role.admin, Role.officer, Role.supervisor, Role.compliance, Role.service
-
-
-def envelope(message: dict[str, Any]) -> dict[str, Any]:
-    """A feed message as sent to the phone: stamped with the mobile contract version."""
-    return {**message, "contract_version": CONTRACT_VERSION}
 
 
 class IngestController(Controller):
@@ -157,15 +154,17 @@ class DeploymentAlertsController(Controller):
 
     @websocket("/feed", guards=allow(A, OFC, S))
     async def feed(self, socket: WebSocket[Any, Any, Any], deployment_id: FromPath[str],
-                   channels: NamedDependency[ChannelsPlugin],
                    after: Annotated[str | None, QueryParameter(
                        name="after", schema_extra={"pattern": CURSOR_PATTERN})] = None,
                    ) -> None:
         """Live alerts of a deployment as JSON messages (``type``, ``cursor``,
         ``contract_version``, ``alert``; schemas in ``mobile_contract/schemas``).
-        Reconnect with ``?after=<last cursor>`` to receive what was missed first."""
+        Reconnect with ``?after=<last cursor>`` to receive what was missed first. The
+        caller's right is re-checked while the feed is open; close code 1013 means "try
+        again later" (the database is unavailable); the others are in docs/api.md."""
         ctx = ctx_of(socket)
         who = principal(socket)
+        entitlement = FeedEntitlement(ctx, socket, deployment_id)
 
         def check() -> None:
             with ctx.db.session() as session:
@@ -177,31 +176,9 @@ class DeploymentAlertsController(Controller):
         except ServiceError as exc:
             await socket.close(code=4000 + exc.status, reason=exc.detail[:120])
             return
-        # Subscribe and read the backlog before accepting: once the client is connected,
-        # nothing committed after that moment can be missed.
-        async with channels.start_subscription([feed_channel(deployment_id)]) as subscriber:
-            backlog, covered = await anyio.to_thread.run_sync(service.feed_start, ctx,
-                                                              deployment_id, cursor)
-            await socket.accept(headers={CONTRACT_HEADER: CONTRACT_VERSION})
-            for message in backlog:
-                await socket.send_json(envelope(message))
-            # A live message is a repeat only if the backlog already carried it: the client
-            # had everything up to ``after``, a pending snapshot reflects every event up to
-            # its cursor, and the backlog's own events are listed. Anything else is sent,
-            # even when its cursor is below one already sent (another replica, or a
-            # publisher that was slower than the next one, must not lose an alert).
-            sent = {int(m["cursor"]) for m in backlog}
-
-            async def forward(raw: bytes) -> None:
-                message = json.loads(raw)
-                cursor = int(message["cursor"])
-                if cursor <= covered or cursor in sent:
-                    return
-                await socket.send_json(envelope(message))
-
-            async with subscriber.run_in_background(forward):
-                try:
-                    while True:
-                        await socket.receive_text()
-                except WebSocketDisconnect:
-                    pass
+        except Exception as exc:
+            if not database_unavailable(exc):
+                raise
+            await try_again_later(socket, "database unavailable: reconnect later")
+            return
+        await serve_feed(socket, ctx, deployment_id, cursor, entitlement)

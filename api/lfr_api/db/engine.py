@@ -18,6 +18,7 @@ from lfr_api.biometrics.crypto import Keyring
 from lfr_framework.audit import audit_key_from_env
 from lfr_framework.audit.sql import SqlAuditTrail
 from lfr_framework.errors import ConfigurationError
+from lfr_framework.private_files import private_file
 
 #: Keys of ``Session.info``: the data keyring (for :mod:`lfr_api.biometrics.storage`) and the audit
 #: trail (for :mod:`lfr_api.db.audit`), set by :meth:`Database.session`.
@@ -39,7 +40,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine for ``url``; SQLite gets foreign keys on and a busy timeout."""
     if url.startswith("sqlite"):
         if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
-            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+            # 0600 in a 0700 folder when new; SQLite gives its -wal/-shm files the same mode.
+            private_file(Path(url.removeprefix("sqlite:///").split("?", 1)[0]))
         engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
                                   **kwargs)
 
