@@ -78,7 +78,7 @@ calibration: install
 
 # Schemathesis over every operation as every caller, longer than make test's bounded run.
 fuzz: install
-	LFR_FUZZ_EXAMPLES=200 $(BIN)/python -m pytest -q api/tests/test_fuzz.py
+	LFR_FUZZ_EXAMPLES=50 $(BIN)/python -m pytest -q api/tests/test_fuzz.py
 
 # The 30-minute one-camera memory soak alone (also part of bench-full).
 bench-soak: install

@@ -4,7 +4,7 @@ admin and a camera node: zero failures of the checks below.
 
 Bounded for ``make test``: a fixed seed (``derandomize``), no example database, and
 ``LFR_FUZZ_EXAMPLES`` examples per operation and caller (3 by default; ``make fuzz`` runs
-200). The positive-data check is left out on purpose: a schema-valid request may still be
+50). The positive-data check is left out on purpose: a schema-valid request may still be
 refused by a rule a schema cannot state (a NUL byte, an end before a start, a deployment
 in the wrong state), and each such refusal is a documented 4xx.
 """
