@@ -23,6 +23,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.pool import NullPool
 
+from lfr_api.db.engine import PG_CONNECT_TIMEOUT_S
+
 log = logging.getLogger(__name__)
 
 
@@ -80,7 +82,9 @@ class Leases:
 
     def __init__(self, engine: Engine) -> None:
         self.shared = engine.dialect.name == "postgresql"
-        self._engine = sa.create_engine(engine.url, poolclass=NullPool) if self.shared else None
+        self._engine = sa.create_engine(
+            engine.url, poolclass=NullPool,
+            connect_args={"connect_timeout": PG_CONNECT_TIMEOUT_S}) if self.shared else None
         self._local: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
 
