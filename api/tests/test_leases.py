@@ -81,23 +81,28 @@ def looping_video(tmp_path_factory: pytest.TempPathFactory, real_photos: dict[st
 
 
 def test_a_lease_has_one_holder_and_is_freed_when_its_holder_dies(schema_url: str) -> None:
+    job = f"job-{uuid.uuid4().hex}"  # the shared server may hold other tests' leases
     one, two = (Leases(sa.create_engine(schema_url)) for _ in range(2))
     try:
-        held = one.try_acquire("job")
+        held = one.try_acquire(job)
         assert held is not None and held.alive()
-        assert two.try_acquire("job") is None
-        assert one.try_acquire("job") is None  # not twice in one replica either
+        assert two.try_acquire(job) is None
+        assert one.try_acquire(job) is None  # not twice in one replica either
         held.release()
-        taken = two.try_acquire("job")
+        taken = two.try_acquire(job)
         assert taken is not None
-        # The holder's connection dies (a replica killed): the lock goes with it.
+        # The holder's connection dies (a replica killed): the lock goes with it. Only the
+        # backend holding this job's lock is ended (a bigint key: classid high, objid low).
+        key = taken.key & 0xFFFFFFFFFFFFFFFF
         with sa.create_engine(schema_url).connect() as admin:
-            admin.execute(sa.text(
+            ended = admin.execute(sa.text(
                 "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' "
-                "AND pid <> pg_backend_pid()"))
+                "AND classid = :hi AND objid = :lo AND objsubid = 1"),
+                {"hi": key >> 32, "lo": key & 0xFFFFFFFF}).all()
             admin.commit()
+        assert len(ended) == 1
         assert not taken.alive()
-        again = one.acquire("job", timeout_s=10)
+        again = one.acquire(job, timeout_s=10)
         assert again is not None
         again.release()
         taken.release()
