@@ -213,3 +213,11 @@ def test_a_push_that_failed_is_sent_again_once_to_the_devices_that_missed_it(
     records = push_api.client.get(f"/alerts/{alert_id}/deliveries",
                                   headers=push_api.headers[Role.supervisor]).json()
     assert [r["status"] for r in records] == ["partial", "delivered"]
+
+
+@pytest.mark.parametrize("value", ["soon", "0", "-5"])
+def test_a_bad_resend_interval_fails_at_start(value: str) -> None:
+    from lfr_framework.errors import ConfigurationError
+
+    with pytest.raises(ConfigurationError, match="LFR_FCM_RESEND_S"):
+        FcmSettings.from_env({"LFR_FCM_CREDENTIALS": "/nowhere.json", "LFR_FCM_RESEND_S": value})

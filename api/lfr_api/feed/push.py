@@ -99,8 +99,15 @@ class FcmSettings:
             max_backoff_s=_number(env, "LFR_FCM_MAX_BACKOFF_S", 8.0),
             timeout_s=_number(env, "LFR_FCM_TIMEOUT_S", 10.0),
             ttl_s=int(_number(env, "LFR_FCM_TTL_S", 900)),
-            resend_every_s=_number(env, "LFR_FCM_RESEND_S", 30.0),
+            resend_every_s=_positive(env, "LFR_FCM_RESEND_S", 30.0),
         )
+
+
+def _positive(env: Mapping[str, str], name: str, default: float) -> float:
+    value = _number(env, name, default)
+    if not value > 0:
+        raise ConfigurationError(f"{name} must be a positive number of seconds, got {value}")
+    return value
 
 
 def _number(env: Mapping[str, str], name: str, default: float) -> float:
