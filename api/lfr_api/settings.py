@@ -111,4 +111,5 @@ class Settings:
             login_failures_per_account=_int(env, "LFR_LOGIN_FAILURES_PER_ACCOUNT", 5),
             login_failures_per_address=_int(env, "LFR_LOGIN_FAILURES_PER_ADDRESS", 20),
             login_window_seconds=_int(env, "LFR_LOGIN_WINDOW_SECONDS", 15 * 60),
+            feed_recheck_seconds=_int(env, "LFR_FEED_RECHECK_SECONDS", 2),
         )
