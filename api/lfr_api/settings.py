@@ -74,6 +74,12 @@ class Settings:
     #: How often an open feed re-checks its caller's right to the deployment (it also does
     #: before every message it sends).
     feed_recheck_seconds: float = 2.0
+    #: How far a camera node's clock may be from the server's (ingest checks ``raised_at``
+    #: against it; ``LFR_INGEST_CLOCK_SKEW_SECONDS``).
+    ingest_clock_skew_seconds: float = 60.0
+    #: How often an open feed re-reads the outbox without a hint (``LFR_FEED_POLL_SECONDS``):
+    #: the bound on delivery delay while Redis is down.
+    feed_poll_seconds: float = 1.0
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -112,4 +118,6 @@ class Settings:
             login_failures_per_address=_int(env, "LFR_LOGIN_FAILURES_PER_ADDRESS", 20),
             login_window_seconds=_int(env, "LFR_LOGIN_WINDOW_SECONDS", 15 * 60),
             feed_recheck_seconds=_int(env, "LFR_FEED_RECHECK_SECONDS", 2),
+            ingest_clock_skew_seconds=_int(env, "LFR_INGEST_CLOCK_SKEW_SECONDS", 60),
+            feed_poll_seconds=_int(env, "LFR_FEED_POLL_SECONDS", 1),
         )

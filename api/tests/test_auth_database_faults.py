@@ -83,13 +83,13 @@ def test_a_stalled_auth_query_does_not_freeze_the_server(plugin_host: PluginHost
 
 @pytest.fixture(scope="module")
 def own_pg() -> Iterator[postgres.OwnPostgres]:
-    if not postgres.available():
+    if postgres.postgres_bin() is None:
         pytest.skip("initdb/pg_ctl are not installed")
     server = postgres.OwnPostgres().start()
     try:
         yield server
     finally:
-        server.remove()
+        server.close()
 
 
 def test_database_outage_during_authentication_is_503_or_1013(

@@ -71,7 +71,7 @@ def _raise(api: Api, d: dict[str, Any]) -> str:
     key = {**d["key"], "Idempotency-Key": str(uuid.uuid4())}
     r = api.client.post("/ingest/alerts", headers=key,
                         json={"camera_id": "cam-1", "entry_id": d["entry"]["id"], "score": 0.61234,
-                              "threshold": 0.363, "model_id": "sface", "raised_at": t,
+                              **api.operating(d["dep"]), "raised_at": t,
                               "frame_timestamp": t})
     assert r.status_code == 201, r.text
     return str(r.json()["id"])

@@ -149,10 +149,23 @@ def retention() -> None:
 def sweep(database_url: str | None, dry_run: bool, as_json: bool) -> None:
     """Run one retention sweep now (the server also runs it on a schedule). Fails loudly,
     deleting nothing half-way, if the database fails."""
+    from lfr_api.db.leases import Leases
+    from lfr_api.retention.service import SWEEP_LEASE
+
     service = _retention(database_url, "cli:retention-sweep")
+    leases = Leases(service.db.engine)
     try:
-        report = service.sweep(dry_run=dry_run)
+        lease = None if dry_run else leases.acquire(SWEEP_LEASE, timeout_s=600)
+        if lease is None and not dry_run:
+            raise click.ClickException("another retention sweep has been running for 10 "
+                                       "minutes: try again when it has finished")
+        try:
+            report = service.sweep(dry_run=dry_run)
+        finally:
+            if lease is not None:
+                lease.release()
     finally:
+        leases.close()
         service.db.engine.dispose()
     if as_json:
         click.echo(json.dumps(report.as_dict()))

@@ -287,16 +287,33 @@ class AlertViewer(SQLModel, table=True):
     seen_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
+class PushSend(SQLModel, table=True):
+    """One alert pushed to one device (``lfr_api.feed.push``); ``device`` is a digest of
+    the FCM token."""
+
+    __tablename__ = "push_sends"
+    alert_id: str = Field(sa_column=sa.Column(
+        sa.String(36), sa.ForeignKey("alerts.id", ondelete="CASCADE"), primary_key=True))
+    device: str = Field(sa_column=sa.Column(sa.String(64), primary_key=True))
+    outcome: str = Field(max_length=16)
+    sent_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
 class AlertEvent(SQLModel, table=True):
     """The outbox: each alert raised or changed, in order; its id is the feed's cursor."""
 
     __tablename__ = "alert_events"
+    __table_args__ = (sa.Index("ix_alert_events_feed_order", "deployment_id", "txid", "id"),)
     id: int | None = Field(default=None, primary_key=True)
     deployment_id: str = _fk("deployments.id")
     alert_id: str = _fk("alerts.id")
     kind: str = Field(max_length=32)
     payload: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    #: PostgreSQL: the writing transaction (a column default, migration 0009); the feed's
+    #: commit order is ``(txid, id)`` (:mod:`lfr_api.feed.outbox`). NULL on SQLite.
+    txid: int | None = Field(default=None, sa_column=sa.Column(
+        sa.BigInteger, nullable=True, server_default=sa.FetchedValue()))
 
 
 class Device(SQLModel, table=True):

@@ -30,9 +30,9 @@ from sqlmodel import Session
 from lfr_api.context import AppContext
 from lfr_api.db.types import utcnow
 from lfr_api.deployments.service import visible_deployment
-from lfr_api.errors import NotAuthenticated, ServiceError
+from lfr_api.errors import NotAuthenticated, ServiceError, database_unavailable
 from lfr_api.security.credentials import FEED_SUBPROTOCOL, offered_subprotocols
-from lfr_api.security.middleware import TRY_AGAIN_LATER, is_outage
+from lfr_api.security.middleware import TRY_AGAIN_LATER
 from lfr_api.security.principals import Authenticated, service_principal, user_principal
 from lfr_api.security.roles import Principal, Role
 
@@ -82,7 +82,7 @@ def refusal(ctx: AppContext, auth: Authenticated, deployment_id: str) -> Refusal
             except ServiceError as exc:
                 return Refusal(RIGHT_GONE, exc.detail)
     except sqlalchemy.exc.SQLAlchemyError as exc:
-        if not is_outage(exc):
+        if not database_unavailable(exc):
             raise
         return Refusal(TRY_AGAIN_LATER, "the database is unavailable: reconnect shortly")
     return None
@@ -114,28 +114,16 @@ class FeedEntitlement:
                 self._gone.set()
         return self._refused is None
 
-    async def hold_open(self) -> None:
-        """Keep the feed open until the client leaves or the right is gone (then close it
-        with the refusal's code)."""
-        async with anyio.create_task_group() as tasks:
-            async def receive() -> None:
-                try:
-                    while True:
-                        await self.socket.receive_text()
-                except WebSocketDisconnect:
-                    pass
-                tasks.cancel_scope.cancel()
+    async def watch(self) -> None:
+        """Return once the right is gone (re-checking every ``feed_recheck_seconds``)."""
+        while await self.allows():
+            with anyio.move_on_after(self.every_s):
+                await self._gone.wait()
 
-            async def recheck() -> None:
-                while await self.allows():
-                    with anyio.move_on_after(self.every_s):
-                        await self._gone.wait()
-
-            tasks.start_soon(receive)
-            tasks.start_soon(recheck)
-            await self._gone.wait()
-            tasks.cancel_scope.cancel()
-        if self._refused is not None:
-            with contextlib.suppress(WebSocketDisconnect, RuntimeError, OSError):
-                await self.socket.close(code=self._refused.code,
-                                        reason=self._refused.reason[:120])
+    async def close_if_refused(self) -> bool:
+        """Close the feed with the refusal's code if the right is gone; whether it was."""
+        if self._refused is None:
+            return False
+        with contextlib.suppress(WebSocketDisconnect, RuntimeError, OSError):
+            await self.socket.close(code=self._refused.code, reason=self._refused.reason[:120])
+        return True

@@ -9,12 +9,17 @@ officers and supervisors assigned to the deployment, through ``lfr_fcm.FcmSender
 ``alert_events`` outbox as a ``delivery.fcm`` event (never sent on the feed) and read back
 by ``GET /alerts/{id}/deliveries``.
 
+Each alert reaches each device once, however many replicas publish it: the push runs under
+the alert's lease (``lfr_api.db.leases``, ``push:<alert id>``), and the devices already
+pushed (``push_sends``, a digest of the token) are left out.
+
 Configured by ``LFR_FCM_CREDENTIALS`` (a Firebase service-account key file). The
 ``lfr-fcm`` distribution is imported only then.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 from collections.abc import Mapping
@@ -27,7 +32,8 @@ from sqlmodel import col, select
 
 from lfr_api.contract.version import CONTRACT_VERSION
 from lfr_api.db.engine import Database
-from lfr_api.db.models import AlertEvent, Assignment, Device, User
+from lfr_api.db.leases import Leases
+from lfr_api.db.models import AlertEvent, Assignment, Device, PushSend, User
 from lfr_api.db.types import utcnow
 from lfr_api.devices.service import remove_token
 from lfr_api.security.roles import Role
@@ -36,10 +42,21 @@ from lfr_framework.errors import ConfigurationError
 if TYPE_CHECKING:
     from lfr_fcm import DeliveryReport, DeviceToken, FcmSender
 
+    from lfr_api.health.metrics import AppMetrics
+
 log = logging.getLogger(__name__)
 
 #: The ``alert_events.kind`` of a push delivery record (not a feed message).
 DELIVERY_KIND = "delivery.fcm"
+#: Outcomes after which a device is not pushed the same alert again.
+FINAL_OUTCOMES = ("delivered", "unregistered")
+#: The longest a replica waits for another one pushing the same alert.
+PUSH_LEASE_WAIT_S = 120.0
+
+
+def device_digest(token: str) -> str:
+    """What ``push_sends`` keeps of a device: a digest of its token, never the token."""
+    return hashlib.sha256(b"lfr-push-device\x00" + token.encode()).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,10 +176,13 @@ class FcmPublisher:
 
     name = "fcm"
 
-    def __init__(self, sender: FcmSender, directory: DeviceDirectory, db: Database) -> None:
+    def __init__(self, sender: FcmSender, directory: DeviceDirectory, db: Database,
+                 leases: Leases | None = None) -> None:
         self.sender = sender
         self.directory = directory
         self.db = db
+        self.leases = leases or Leases(db.engine)
+        self.metrics: AppMetrics | None = None
 
     def publish(self, message: dict[str, Any]) -> None:
         """Push an ``alert.raised`` message (others are not pushed); raise when it reached
@@ -172,16 +192,41 @@ class FcmPublisher:
         if message.get("type") != "alert.raised":
             return
         alert = message["alert"]
-        devices = self.directory.tokens_for(alert["deployment_id"])
-        report = self.sender.send(fcm_payload(alert), devices) if devices else None
-        record = delivery_record(report)
-        with self.db.session() as session:
-            session.add(AlertEvent(deployment_id=alert["deployment_id"], alert_id=alert["id"],
-                                   kind=DELIVERY_KIND, payload=record))
+        lease = self.leases.acquire(f"push:{alert['id']}", timeout_s=PUSH_LEASE_WAIT_S)
+        if lease is None:
+            raise TimeoutError(f"alert {alert['id']}: another replica has been pushing it "
+                               f"for {PUSH_LEASE_WAIT_S:.0f} s; not pushed from here")
+        try:
+            devices = self.directory.tokens_for(alert["deployment_id"])
+            done = self._pushed(alert["id"])
+            todo = [d for d in devices if device_digest(d.token) not in done]
+            if devices and not todo:
+                log.debug("alert %s: every device has it already", alert["id"])
+                return
+            report = self.sender.send(fcm_payload(alert), todo) if todo else None
+            record = delivery_record(report)
+            if self.metrics is not None:
+                self.metrics.delivered("push", int(record["delivered"]))
+            with self.db.session() as session:
+                session.add(AlertEvent(deployment_id=alert["deployment_id"],
+                                       alert_id=alert["id"], kind=DELIVERY_KIND,
+                                       payload=record))
+                for result in report.results if report is not None else ():
+                    if result.outcome.value in FINAL_OUTCOMES:
+                        session.add(PushSend(alert_id=alert["id"],
+                                             device=device_digest(result.device.token),
+                                             outcome=result.outcome.value))
+        finally:
+            lease.release()
         if record["status"] != "delivered":
             summary = report.summary() if report is not None else (
                 f"alert {alert['id']}: no device registered for its officers")
             raise FcmDeliveryError(summary, report)
+
+    def _pushed(self, alert_id: str) -> set[str]:
+        with self.db.session() as session:
+            return set(session.exec(select(PushSend.device)
+                                    .where(PushSend.alert_id == alert_id)).all())
 
     def close(self) -> None:
         """Release the firebase-admin app. It closes its HTTP client with ``asyncio.run``,
@@ -191,7 +236,8 @@ class FcmPublisher:
         worker.join(timeout=30)
 
 
-def fcm_publisher(settings: FcmSettings, db: Database) -> FcmPublisher:
+def fcm_publisher(settings: FcmSettings, db: Database,
+                  leases: Leases | None = None) -> FcmPublisher:
     """A publisher over ``devices``; the key file is checked now (``ConfigurationError``)."""
     try:
         from lfr_fcm import FcmSender
@@ -212,7 +258,7 @@ def fcm_publisher(settings: FcmSettings, db: Database) -> FcmPublisher:
                              for e in exc.errors())
         raise ConfigurationError(f"LFR_FCM_* settings are not valid: {problems}") from None
     directory = DeviceDirectory(db)
-    return FcmPublisher(FcmSender.from_options(options, directory), directory, db)
+    return FcmPublisher(FcmSender.from_options(options, directory), directory, db, leases)
 
 
 def deliveries(db: Database, alert_id: str) -> list[dict[str, Any]]:

@@ -19,25 +19,22 @@ from litestar.enums import ScopeType
 from litestar.exceptions import WebSocketException
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 
-from lfr_api.errors import DatabaseUnavailable, NotAuthenticated
+from lfr_api.errors import (
+    DATABASE_RETRY_AFTER_S,
+    DATABASE_UNAVAILABLE_DETAIL,
+    DatabaseUnavailable,
+    NotAuthenticated,
+    database_unavailable,
+)
 from lfr_api.security.credentials import API_KEY_PREFIX, credentials
 from lfr_api.security.guards import PublicGuard
 from lfr_api.security.principals import authenticate
 
-__all__ = ["API_KEY_PREFIX", "RETRY_AFTER_S", "TRY_AGAIN_LATER", "AuthMiddleware",
-           "is_outage"]
+__all__ = ["API_KEY_PREFIX", "TRY_AGAIN_LATER", "AuthMiddleware"]
 
 log = logging.getLogger("lfr_api")
 #: WebSocket close code 1013 "Try Again Later": the feed could not check the caller now.
 TRY_AGAIN_LATER = 1013
-RETRY_AFTER_S = 5
-
-
-def is_outage(exc: BaseException) -> bool:
-    """Whether a database error means "cannot reach the database now" (not a bug)."""
-    return isinstance(exc, sqlalchemy.exc.OperationalError | sqlalchemy.exc.InterfaceError
-                      | sqlalchemy.exc.TimeoutError) or (
-        isinstance(exc, sqlalchemy.exc.DBAPIError) and exc.connection_invalidated)
 
 
 def _is_public(connection: ASGIConnection[Any, Any, Any, Any]) -> bool:
@@ -69,12 +66,12 @@ class AuthMiddleware(AbstractAuthenticationMiddleware):
                 raise WebSocketException(detail=exc.detail, code=4401) from None
             raise
         except sqlalchemy.exc.SQLAlchemyError as exc:
-            if not is_outage(exc):
+            if not database_unavailable(exc):
                 raise
             log.warning("authentication: the database is unavailable (%s)",
                         type(exc).__name__)
-            message = "the database is unavailable: try again shortly"
+            message = DATABASE_UNAVAILABLE_DETAIL
             if ws:
                 raise WebSocketException(detail=message, code=TRY_AGAIN_LATER) from None
-            raise DatabaseUnavailable(message, retry_after=RETRY_AFTER_S) from None
+            raise DatabaseUnavailable(message, retry_after=DATABASE_RETRY_AFTER_S) from None
         return AuthenticationResult(user=found.principal, auth=found)
