@@ -72,22 +72,24 @@ def check_data_keys(ctx: AppContext) -> dict[str, int]:
     return in_use
 
 
-def sweep_once(ctx: AppContext) -> None:
+def sweep_once(ctx: AppContext) -> bool:
     """One scheduled sweep; a failure is logged loudly and retried at the next interval.
-    Only the replica holding the ``retention-sweep`` lease sweeps; the others skip."""
+    Only the replica holding the ``retention-sweep`` lease sweeps; the others skip. True
+    when this replica swept."""
     try:
         with leases_of(ctx).hold(SWEEP_LEASE) as lease:
             if lease is None:
                 log.debug("another replica is sweeping; this one skips this interval")
-                return
+                return False
             report = retention_of(ctx).sweep()
     except Exception:
         log.exception("scheduled retention sweep failed; nothing was deleted half-way; it "
                       "runs again in %s s", ctx.settings.retention_sweep_seconds)
-        return
+        return False
     if report.deleted or report.held:
         log.info("retention sweep deleted %s, %d item(s) held", report.counts(),
                  len(report.held))
+    return True
 
 
 async def retention_loop(ctx: AppContext) -> None:

@@ -40,7 +40,7 @@ from lfr_api.deployments.controller import (
 from lfr_api.devices.controller import DeviceController
 from lfr_api.errors import EXCEPTION_HANDLERS
 from lfr_api.feed.delivery import AlertDelivery
-from lfr_api.feed.push import fcm_publisher
+from lfr_api.feed.push import FcmPublisher, fcm_publisher, resend_loop
 from lfr_api.feed.ws_denial import WebSocketDenial
 from lfr_api.health import routes as health_routes
 from lfr_api.health.metrics import AppMetrics
@@ -119,6 +119,8 @@ class LfrServicePlugin(InitPluginProtocol):
         await anyio.to_thread.run_sync(restore_live_matchers, ctx)
         task = asyncio.create_task(_expiry_loop(ctx))
         sweeps = asyncio.create_task(accountability.retention_loop(ctx))
+        resends = [asyncio.create_task(resend_loop(p, p.resend_every_s))
+                   for p in ctx.delivery.publishers if isinstance(p, FcmPublisher)]
         pipelines = LivePipelines(ctx) if ctx.settings.run_pipelines else None
         if pipelines is not None:
             _app.state["pipelines"] = pipelines
@@ -128,6 +130,8 @@ class LfrServicePlugin(InitPluginProtocol):
         finally:
             task.cancel()
             sweeps.cancel()
+            for resend in resends:
+                resend.cancel()
             if pipelines is not None:
                 await anyio.to_thread.run_sync(pipelines.stop_all)
             ctx.matchers.stop_all()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -132,3 +133,40 @@ def test_an_in_process_alert_raised_during_an_outage_is_stored_once_after_it(
     listed = pg_api.client.get(f"/deployments/{live.id}/alerts",
                                headers=pg_api.headers[Role.admin]).json()
     assert len(listed) == 1 and listed[0]["camera"]["id"] == "cam-1"
+
+
+def test_a_node_started_during_an_outage_waits_for_the_database(
+        plugin_host: PluginHost, own_pg: OwnPostgres, photo_bytes: dict[str, bytes],
+        tmp_path: Path) -> None:
+    import threading
+
+    from lfr_api.node.runner import NodeRunner
+    from lfr_api.node.store import NodeStore, node_keyring
+    from lfr_api.testing.live import live_api
+
+    from lfr_framework.models.store import default_home
+
+    setup = live_api(plugin_host, own_pg.url)
+    api, server = next(setup)
+    try:
+        live = live_deployment(api, photo_bytes["obama"])
+        key = live.key["X-API-Key"]
+        state = NodeStore(tmp_path / "outbox.db", node_keyring(key, env={}))
+        runner = NodeRunner(server.url, key, host=plugin_host,
+                            store=plugin_host.model_store(default_home()), state=state,
+                            poll_s=0.2)
+        found: list[Any] = []
+        own_pg.stop()
+        try:
+            waiting = threading.Thread(target=lambda: found.append(runner._wait_live()))
+            waiting.start()
+            waiting.join(1.5)
+            assert waiting.is_alive(), "the node gave up on a 503"
+        finally:
+            own_pg.start()
+        waiting.join(30)
+        assert found and found[0] is not None and found[0].deployment.id == live.id
+        runner.close()
+        state.close()
+    finally:
+        setup.close()

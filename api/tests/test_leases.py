@@ -61,7 +61,8 @@ def replicas(plugin_host: PluginHost, schema_url: str, fake_fcm: FakeFcm,
     key_file = write_service_account(tmp_path_factory.mktemp("fcm") / "sa.json", _KEY,
                                      fake_fcm.token_uri)
     fcm = FcmSettings(credentials_file=key_file, endpoint=fake_fcm.url, max_attempts=2,
-                      initial_backoff_s=0.05, max_backoff_s=0.1, timeout_s=5)
+                      initial_backoff_s=0.05, max_backoff_s=0.1, timeout_s=5,
+                      resend_every_s=3600)
     first = build_api(plugin_host, schema_url, fcm=fcm)
     second = build_api(plugin_host, schema_url, fcm=fcm)
     a, b = next(first), next(second)
@@ -81,23 +82,28 @@ def looping_video(tmp_path_factory: pytest.TempPathFactory, real_photos: dict[st
 
 
 def test_a_lease_has_one_holder_and_is_freed_when_its_holder_dies(schema_url: str) -> None:
+    job = f"job-{uuid.uuid4().hex}"  # the shared server may hold other tests' leases
     one, two = (Leases(sa.create_engine(schema_url)) for _ in range(2))
     try:
-        held = one.try_acquire("job")
+        held = one.try_acquire(job)
         assert held is not None and held.alive()
-        assert two.try_acquire("job") is None
-        assert one.try_acquire("job") is None  # not twice in one replica either
+        assert two.try_acquire(job) is None
+        assert one.try_acquire(job) is None  # not twice in one replica either
         held.release()
-        taken = two.try_acquire("job")
+        taken = two.try_acquire(job)
         assert taken is not None
-        # The holder's connection dies (a replica killed): the lock goes with it.
+        # The holder's connection dies (a replica killed): the lock goes with it. Only the
+        # backend holding this job's lock is ended (a bigint key: classid high, objid low).
+        key = taken.key & 0xFFFFFFFFFFFFFFFF
         with sa.create_engine(schema_url).connect() as admin:
-            admin.execute(sa.text(
+            ended = admin.execute(sa.text(
                 "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' "
-                "AND pid <> pg_backend_pid()"))
+                "AND classid = :hi AND objid = :lo AND objsubid = 1"),
+                {"hi": key >> 32, "lo": key & 0xFFFFFFFF}).all()
             admin.commit()
+        assert len(ended) == 1
         assert not taken.alive()
-        again = one.acquire("job", timeout_s=10)
+        again = one.acquire(job, timeout_s=10)
         assert again is not None
         again.release()
         taken.release()
@@ -116,16 +122,20 @@ def test_the_retention_sweep_runs_on_one_replica_at_a_time(
         replicas: tuple[Api, Api]) -> None:
     a, b = replicas
     assert a.ctx.leases is not None
-    lease = a.ctx.leases.try_acquire(SWEEP_LEASE)  # replica a is sweeping
+    lease = a.ctx.leases.acquire(SWEEP_LEASE, timeout_s=30)  # replica a is sweeping
     assert lease is not None
     try:
         before = _sweeps(a)
-        sweep_once(b.ctx)
+        assert sweep_once(b.ctx) is False
         assert _sweeps(a) == before, "replica b swept while replica a held the sweep"
     finally:
         lease.release()
-    sweep_once(b.ctx)
-    assert _sweeps(a) == before + 1
+    # Free again: b sweeps (unless a's own scheduled sweep just took the lease: then later).
+    deadline = time.monotonic() + 30
+    while not sweep_once(b.ctx):
+        assert time.monotonic() < deadline, "replica b never got the sweep"
+        time.sleep(0.1)
+    assert _sweeps(a) > before
 
 
 def _live_looping(api: Api, video: Path, photo: bytes) -> str:

@@ -32,16 +32,19 @@ from lfr_framework.plugins import PluginHost
 pytestmark = pytest.mark.slow
 PEOPLE = {"obama": "obama3", "biden": "biden", "grace_hopper": "grace_hopper",
           "astronaut": "astronaut"}
+FRAMES = 275  # 11 s at 25 fps
 
 
 @pytest.fixture(scope="module")
 def video(tmp_path_factory: pytest.TempPathFactory, real_photos: dict[str, Path]) -> Path:
-    """Four watchlisted people cross the platform one after the other (8 s)."""
-    passes = [Pass(identity=who, photo=photo, start_s=0.2 + 1.9 * i, duration_s=1.8,
+    """Four watchlisted people cross the platform one after the other (11 s; the gaps
+    leave time to take the service down between the first alert and the next, even on a
+    fast machine)."""
+    passes = [Pass(identity=who, photo=photo, start_s=0.2 + 3.0 * i, duration_s=1.8,
                    face_height_px=150, y_frac=0.45)
               for i, (who, photo) in enumerate(PEOPLE.items())]
     path = tmp_path_factory.mktemp("crash-scene") / "platform.mp4"
-    render_scene(SceneSpec(duration_s=8.0, width=960, height=540, passes=passes),
+    render_scene(SceneSpec(duration_s=FRAMES / 25.0, width=960, height=540, passes=passes),
                  real_photos, path)
     return path
 
@@ -152,4 +155,4 @@ def test_a_killed_node_resends_its_pending_alerts_once_and_resumes_its_file(
     assert _pending_keys(outbox_db) == []
     assert b"still pending=0" in err
     read_again = int(re.search(rb"frames_read=(\d+)", err).group(1))  # type: ignore[union-attr]
-    assert read_again < 8 * 25, "the restarted node replayed its video file from the start"
+    assert read_again < FRAMES, "the restarted node replayed its video file from the start"

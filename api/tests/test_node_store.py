@@ -72,3 +72,20 @@ def test_another_key_cannot_read_a_queued_crop(tmp_path: Path) -> None:
     item = thief.oldest()  # the alert still goes, without the crop
     assert item is not None and "probe_crop_jpeg_base64" not in item.body
     thief.close()
+
+
+def test_a_node_data_key_from_the_environment_is_used_and_checked(tmp_path: Path) -> None:
+    from lfr_api.biometrics.crypto import DataKey
+
+    from lfr_framework.errors import ConfigurationError
+
+    key = DataKey.generate()
+    given = node_keyring("lfrk_one", env={"LFR_NODE_DATA_KEY": key.base64()})
+    assert given.current.key_id == key.key_id
+    assert node_keyring("lfrk_one", env={}).current.key_id != key.key_id
+    for bad in ("not base64!", "c2hvcnQ="):
+        with pytest.raises(ConfigurationError, match="LFR_NODE_DATA_KEY"):
+            node_keyring("lfrk_one", env={"LFR_NODE_DATA_KEY": bad})
+    with pytest.raises(ConfigurationError, match="not both"):
+        node_keyring("lfrk_one", env={"LFR_NODE_DATA_KEY": key.base64(),
+                                      "LFR_NODE_DATA_KEY_FILE": str(tmp_path / "k")})

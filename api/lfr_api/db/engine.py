@@ -23,6 +23,8 @@ from lfr_framework.private_files import private_file
 #: Keys of ``Session.info``: the data keyring (for :mod:`lfr_api.biometrics.storage`) and the audit
 #: trail (for :mod:`lfr_api.db.audit`), set by :meth:`Database.session`.
 VAULT_INFO, AUDIT_INFO = "lfr_vault", "lfr_audit"
+#: Seconds a new PostgreSQL connection may take before it fails.
+PG_CONNECT_TIMEOUT_S = 5
 
 
 def migrations_dir() -> Path:
@@ -41,7 +43,11 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     if url.startswith("sqlite"):
         if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
             # 0600 in a 0700 folder when new; SQLite gives its -wal/-shm files the same mode.
-            private_file(Path(url.removeprefix("sqlite:///").split("?", 1)[0]))
+            database = private_file(Path(url.removeprefix("sqlite:///").split("?", 1)[0]))
+            for side in (database.with_name(database.name + "-wal"),
+                         database.with_name(database.name + "-shm")):
+                if side.exists():  # left by an older version, perhaps world-readable
+                    side.chmod(0o600)
         engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
                                   **kwargs)
 
@@ -55,7 +61,10 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             cursor.close()
 
         return engine
-    return sa.create_engine(url, pool_pre_ping=True, **kwargs)
+    # A server that does not answer (stalled, or its host gone) fails the connection after
+    # a few seconds, which the service answers with 503, instead of hanging the request.
+    connect_args = {"connect_timeout": PG_CONNECT_TIMEOUT_S, **kwargs.pop("connect_args", {})}
+    return sa.create_engine(url, pool_pre_ping=True, connect_args=connect_args, **kwargs)
 
 
 def alembic_config(engine: Engine) -> Config:

@@ -16,12 +16,15 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.pool import NullPool
+
+from lfr_api.db.engine import PG_CONNECT_TIMEOUT_S
 
 log = logging.getLogger(__name__)
 
@@ -36,8 +39,9 @@ class Lease:
     """A held lease; :meth:`release` it (or let :meth:`Leases.hold` do it)."""
 
     def __init__(self, name: str, conn: sa.Connection | None,
-                 local: threading.Lock | None) -> None:
+                 local: threading.Lock | None, key: int = 0) -> None:
         self.name = name
+        self.key = key
         self._conn = conn
         self._local = local
         self.released = False
@@ -66,8 +70,7 @@ class Lease:
             self._local.release()
         if self._conn is not None:
             try:
-                self._conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"),
-                                   {"k": lease_id(self.name)})
+                self._conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": self.key})
                 self._conn.commit()
             except sa.exc.SQLAlchemyError:
                 pass  # the connection is gone, and the lock with it
@@ -80,9 +83,23 @@ class Leases:
 
     def __init__(self, engine: Engine) -> None:
         self.shared = engine.dialect.name == "postgresql"
-        self._engine = sa.create_engine(engine.url, poolclass=NullPool) if self.shared else None
+        self._engine = sa.create_engine(
+            engine.url, poolclass=NullPool,
+            connect_args={"connect_timeout": PG_CONNECT_TIMEOUT_S}) if self.shared else None
         self._local: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
+        self._namespace: str | None = None
+
+    def key(self, name: str) -> int:
+        """The advisory-lock key of ``name`` in this service's schema. Advisory locks are
+        per database, so the schema is part of the key: two installations (or test
+        modules) in one database never share a lease."""
+        if self._namespace is None:
+            assert self._engine is not None
+            with self._engine.connect() as conn:
+                self._namespace = str(conn.execute(sa.text(
+                    "SELECT current_database() || '.' || current_schema()")).scalar_one())
+        return lease_id(f"{self._namespace}\x00{name}")
 
     def try_acquire(self, name: str) -> Lease | None:
         """The lease ``name`` if nobody (no replica, no thread) holds it, else ``None``.
@@ -93,24 +110,26 @@ class Leases:
             return None
         if self._engine is None:
             return Lease(name, None, local)
+        conn: sa.Connection | None = None
         try:
+            key = self.key(name)
             conn = self._engine.connect()
             got = conn.execute(sa.text("SELECT pg_try_advisory_lock(:k)"),
-                               {"k": lease_id(name)}).scalar_one()
+                               {"k": key}).scalar_one()
             conn.commit()
         except BaseException:
+            if conn is not None:
+                conn.close()
             local.release()
             raise
         if not got:
             conn.close()
             local.release()
             return None
-        return Lease(name, conn, local)
+        return Lease(name, conn, local, key)
 
     def acquire(self, name: str, timeout_s: float = 30.0) -> Lease | None:
         """Wait up to ``timeout_s`` for the lease ``name``; ``None`` if it stayed taken."""
-        import time
-
         deadline = time.monotonic() + timeout_s
         delay = 0.01
         while True:

@@ -11,7 +11,10 @@ by ``GET /alerts/{id}/deliveries``.
 
 Each alert reaches each device once, however many replicas publish it: the push runs under
 the alert's lease (``lfr_api.db.leases``, ``push:<alert id>``), and the devices already
-pushed (``push_sends``, a digest of the token) are left out.
+pushed (``push_sends``, a digest of the token) are left out. A push that did not reach a
+device (FCM failing, or the replica killed between storing the alert and pushing it) is
+sent again by :func:`resend_missed` (one replica at a time, every ``LFR_FCM_RESEND_S``) while
+the alert is pending and younger than the push's time to live.
 
 Configured by ``LFR_FCM_CREDENTIALS`` (a Firebase service-account key file). The
 ``lfr-fcm`` distribution is imported only then.
@@ -52,6 +55,9 @@ DELIVERY_KIND = "delivery.fcm"
 FINAL_OUTCOMES = ("delivered", "unregistered")
 #: The longest a replica waits for another one pushing the same alert.
 PUSH_LEASE_WAIT_S = 120.0
+#: How often missed pushes are sent again by default, and the lease of that job.
+RESEND_EVERY_S = 30.0
+RESEND_LEASE = "push-resend"
 
 
 def device_digest(token: str) -> str:
@@ -72,6 +78,8 @@ class FcmSettings:
     max_backoff_s: float = 8.0
     timeout_s: float = 10.0
     ttl_s: int = 900
+    #: How often pushes that missed a device are sent again (``LFR_FCM_RESEND_S``).
+    resend_every_s: float = 30.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> FcmSettings | None:
@@ -91,7 +99,15 @@ class FcmSettings:
             max_backoff_s=_number(env, "LFR_FCM_MAX_BACKOFF_S", 8.0),
             timeout_s=_number(env, "LFR_FCM_TIMEOUT_S", 10.0),
             ttl_s=int(_number(env, "LFR_FCM_TTL_S", 900)),
+            resend_every_s=_positive(env, "LFR_FCM_RESEND_S", 30.0),
         )
+
+
+def _positive(env: Mapping[str, str], name: str, default: float) -> float:
+    value = _number(env, name, default)
+    if not value > 0:
+        raise ConfigurationError(f"{name} must be a positive number of seconds, got {value}")
+    return value
 
 
 def _number(env: Mapping[str, str], name: str, default: float) -> float:
@@ -183,10 +199,15 @@ class FcmPublisher:
         self.db = db
         self.leases = leases or Leases(db.engine)
         self.metrics: AppMetrics | None = None
+        #: How long a push is worth sending (FCM's time to live), and how often one that
+        #: missed a device is sent again.
+        self.ttl_s = 900.0
+        self.resend_every_s = RESEND_EVERY_S
 
-    def publish(self, message: dict[str, Any]) -> None:
+    def publish(self, message: dict[str, Any], only_missing: bool = False) -> None:
         """Push an ``alert.raised`` message (others are not pushed); raise when it reached
-        no device or left one undelivered, after recording the outcome."""
+        no device or left one undelivered, after recording the outcome. ``only_missing``:
+        a re-send, which records nothing when every device has it (or there is none)."""
         from lfr_fcm import FcmDeliveryError
 
         if message.get("type") != "alert.raised":
@@ -200,7 +221,7 @@ class FcmPublisher:
             devices = self.directory.tokens_for(alert["deployment_id"])
             done = self._pushed(alert["id"])
             todo = [d for d in devices if device_digest(d.token) not in done]
-            if devices and not todo:
+            if (devices or only_missing) and not todo:
                 log.debug("alert %s: every device has it already", alert["id"])
                 return
             report = self.sender.send(fcm_payload(alert), todo) if todo else None
@@ -236,6 +257,53 @@ class FcmPublisher:
         worker.join(timeout=30)
 
 
+
+
+def resend_missed(publisher: FcmPublisher, within_s: float) -> int:
+    """Push again every pending alert raised in the last ``within_s`` seconds to the
+    devices that have not had it; returns how many alerts were tried."""
+    from datetime import timedelta
+
+    from lfr_api.db.models import Alert
+
+    since = utcnow() - timedelta(seconds=within_s)
+    with publisher.db.session() as session:
+        events = session.exec(
+            select(AlertEvent).join(Alert, col(Alert.id) == col(AlertEvent.alert_id))
+            .where(AlertEvent.kind == "alert.raised", col(AlertEvent.created_at) >= since,
+                   Alert.state == "pending").order_by(col(AlertEvent.id))).all()
+        messages: list[dict[str, Any]] = [
+            {"type": e.kind, "cursor": e.id, "alert": e.payload} for e in events]
+    for message in messages:
+        try:
+            publisher.publish(message, only_missing=True)
+        except Exception as exc:
+            log.warning("push of alert %s not delivered again yet: %s",
+                        message["alert"]["id"], exc)
+    return len(messages)
+
+
+def resend_once(publisher: FcmPublisher) -> None:
+    """One round of :func:`resend_missed` by the replica holding ``push-resend``."""
+    with publisher.leases.hold(RESEND_LEASE) as lease:
+        if lease is not None:
+            resend_missed(publisher, publisher.ttl_s)
+
+
+async def resend_loop(publisher: FcmPublisher, every_s: float = RESEND_EVERY_S) -> None:
+    """Send missed pushes again every ``every_s`` (on a worker thread)."""
+    import asyncio
+
+    import anyio.to_thread
+
+    while True:
+        await asyncio.sleep(every_s)
+        try:
+            await anyio.to_thread.run_sync(resend_once, publisher)
+        except Exception:
+            log.exception("sending missed pushes again failed; next try in %.0f s", every_s)
+
+
 def fcm_publisher(settings: FcmSettings, db: Database,
                   leases: Leases | None = None) -> FcmPublisher:
     """A publisher over ``devices``; the key file is checked now (``ConfigurationError``)."""
@@ -258,7 +326,10 @@ def fcm_publisher(settings: FcmSettings, db: Database,
                              for e in exc.errors())
         raise ConfigurationError(f"LFR_FCM_* settings are not valid: {problems}") from None
     directory = DeviceDirectory(db)
-    return FcmPublisher(FcmSender.from_options(options, directory), directory, db, leases)
+    publisher = FcmPublisher(FcmSender.from_options(options, directory), directory, db, leases)
+    publisher.ttl_s = float(settings.ttl_s)
+    publisher.resend_every_s = settings.resend_every_s
+    return publisher
 
 
 def deliveries(db: Database, alert_id: str) -> list[dict[str, Any]]:

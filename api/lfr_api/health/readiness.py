@@ -63,16 +63,13 @@ async def _timed(probe: Callable[[], Awaitable[Check]]) -> Check:
     return check
 
 
-#: Probes of a stalled database may hang until it wakes: they get threads of their own so
-#: they never take the request handlers' threads.
-_PROBE_THREADS: anyio.CapacityLimiter | None = None
-
-
-def _limiter() -> anyio.CapacityLimiter:
-    global _PROBE_THREADS
-    if _PROBE_THREADS is None:
-        _PROBE_THREADS = anyio.CapacityLimiter(4)
-    return _PROBE_THREADS
+def probe_threads(app_state: Any) -> anyio.CapacityLimiter:
+    """The app's own threads for probes: a probe of a stalled database may hang until it
+    wakes, and must never take the request handlers' threads."""
+    limiter: anyio.CapacityLimiter | None = app_state.get("readiness_threads")
+    if limiter is None:
+        limiter = app_state["readiness_threads"] = anyio.CapacityLimiter(4)
+    return limiter
 
 
 def migration_head(ctx: AppContext) -> str | None:
@@ -80,18 +77,19 @@ def migration_head(ctx: AppContext) -> str | None:
     return ScriptDirectory.from_config(alembic_config(ctx.db.engine)).get_current_head()
 
 
-async def database_check(ctx: AppContext) -> Check:
+async def database_check(ctx: AppContext, threads: anyio.CapacityLimiter) -> Check:
     """``SELECT 1`` on the service's database."""
 
     def probe() -> None:
         with ctx.db.engine.connect() as conn:
             conn.execute(sa.text("SELECT 1"))
 
-    await anyio.to_thread.run_sync(probe, abandon_on_cancel=True, limiter=_limiter())
+    await anyio.to_thread.run_sync(probe, abandon_on_cancel=True, limiter=threads)
     return Check(OK)
 
 
-async def migrations_check(ctx: AppContext, head: str | None) -> Check:
+async def migrations_check(ctx: AppContext, head: str | None,
+                           threads: anyio.CapacityLimiter) -> Check:
     """The schema's revision is the code's head."""
 
     def probe() -> str | None:
@@ -99,8 +97,7 @@ async def migrations_check(ctx: AppContext, head: str | None) -> Check:
             row = conn.execute(sa.text("SELECT version_num FROM alembic_version")).first()
             return None if row is None else str(row[0])
 
-    current = await anyio.to_thread.run_sync(probe, abandon_on_cancel=True,
-                                             limiter=_limiter())
+    current = await anyio.to_thread.run_sync(probe, abandon_on_cancel=True, limiter=threads)
     facts = {"current": current, "head": head}
     if current != head:
         return Check(DOWN, "the database schema is not at the code's migration head: run "
@@ -136,11 +133,12 @@ def pipelines_check(pipelines: Any) -> Check:
 
 async def readiness(app_state: Any, ctx: AppContext, head: str | None) -> dict[str, Any]:
     """Every check, and ``ready`` when none is down."""
+    threads = probe_threads(app_state)
     checks: dict[str, Check] = {
-        "database": await _timed(lambda: database_check(ctx)),
+        "database": await _timed(lambda: database_check(ctx, threads)),
     }
     if checks["database"].status == OK:
-        checks["migrations"] = await _timed(lambda: migrations_check(ctx, head))
+        checks["migrations"] = await _timed(lambda: migrations_check(ctx, head, threads))
     else:
         checks["migrations"] = Check(DOWN, "unknown while the database is down")
     fanout: Callable[[], Check] | None = app_state.get("fanout_status")

@@ -132,7 +132,9 @@ class NodeRunner:
             try:
                 config = self._config()
             except client.NodeApiError as exc:
-                if exc.status is not None:
+                # Unreachable, overloaded or its database down (503): wait; a refusal
+                # (bad key, another deployment) is final.
+                if exc.status is not None and exc.status < 500 and exc.status != 429:
                     raise
                 log.warning("%s; retrying in %.0f s", exc, self.poll_s)
             else:
