@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Literal
+from typing import Literal, cast
 
 import pydantic
 
@@ -61,6 +61,8 @@ class DetectionSchedule:
         self._tiles: list[Region] = []
         self._next = 0
         self._frames = 0
+        #: Whether each detector seen is a RegionDetector (a protocol check is slow).
+        self._regional: dict[int, bool] = {}
 
     def tiles(self, detector: RegionDetector, width: int, height: int,
               follow: Sequence[tuple[float, float]] = ()) -> list[Region]:
@@ -98,13 +100,17 @@ class DetectionSchedule:
                follow: Sequence[tuple[float, float]] = ()) -> list[Detection]:
         """Faces of ``image`` found on the whole frame and this frame's tiles (every face
         the detector finds, for a detector that does not search tiles)."""
-        if not isinstance(detector, RegionDetector):
+        regional = self._regional.get(id(detector))
+        if regional is None:
+            regional = self._regional[id(detector)] = isinstance(detector, RegionDetector)
+        if not regional:
             return detector.detect(image)
         height, width = image.shape[:2]
-        tiles = self.tiles(detector, width, height, follow)
+        searcher = cast(RegionDetector, detector)
+        tiles = self.tiles(searcher, width, height, follow)
         whole = self._frames % self.settings.whole_frame_every == 0 or not self._tiles
         self._frames += 1
-        return detector.detect_regions(image, tiles, whole)
+        return searcher.detect_regions(image, tiles, whole)
 
 
 def _holds(tile: Region, x: float, y: float) -> bool:
