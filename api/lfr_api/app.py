@@ -1,4 +1,4 @@
-"""The app factory: settings in, a Litestar app out (routes, auth, channels, errors)."""
+"""The app factory: settings in, a Litestar app out (routes, auth, feed delivery, errors)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,7 @@ from typing import Any
 
 import anyio.to_thread
 from litestar import Litestar, Request, get
-from litestar.channels import ChannelsPlugin
 from litestar.config.app import AppConfig
-from litestar.di import Provide
 from litestar.middleware.base import DefineMiddleware
 from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
@@ -30,6 +28,7 @@ from lfr_api.auth.controller import AuthController
 from lfr_api.context import AppContext
 from lfr_api.contract.version import CONTRACT_VERSION
 from lfr_api.db.engine import Database, audit_trail, make_engine, upgrade
+from lfr_api.db.leases import Leases
 from lfr_api.db.models import Deployment
 from lfr_api.deployments import service as deployments
 from lfr_api.deployments.controller import (
@@ -39,12 +38,16 @@ from lfr_api.deployments.controller import (
 )
 from lfr_api.devices.controller import DeviceController
 from lfr_api.errors import EXCEPTION_HANDLERS
-from lfr_api.feed.delivery import AlertDelivery, channels_backend
-from lfr_api.feed.push import fcm_publisher
+from lfr_api.feed.delivery import AlertDelivery
+from lfr_api.feed.push import FcmPublisher, fcm_publisher, resend_loop
 from lfr_api.feed.ws_denial import WebSocketDenial
+from lfr_api.health import routes as health_routes
+from lfr_api.health.metrics import AppMetrics
+from lfr_api.inputs.middleware import InputPolicy
 from lfr_api.live.node_watchlist import NodeWatchlistController
 from lfr_api.live.pipelines import LivePipelines
 from lfr_api.live.recognition import LiveMatchers, Recognition
+from lfr_api.security import log_redaction
 from lfr_api.security.guards import public
 from lfr_api.security.middleware import AuthMiddleware
 from lfr_api.security.passwords import Passwords
@@ -73,7 +76,7 @@ ROUTE_HANDLERS: list[Any] = [
     health, AuthController, UserController, DeploymentController, PublicController,
     NodeController, WatchlistController, WatchlistImageController, IngestController,
     AlertController, DeploymentAlertsController, DeviceController, AlertDeliveryController,
-    NodeWatchlistController, *accountability.ROUTES, *WEB_APP_ROUTES,
+    NodeWatchlistController, *accountability.ROUTES, *WEB_APP_ROUTES, *health_routes.ROUTES,
 ]
 
 
@@ -90,20 +93,20 @@ def openapi_config() -> OpenAPIConfig:
 
 
 class LfrServicePlugin(InitPluginProtocol):
-    """Wires routes, auth, channels, error mapping and the start-up work into the app."""
+    """Wires routes, auth, error mapping and the start-up work into the app."""
 
-    def __init__(self, ctx: AppContext, channels: ChannelsPlugin) -> None:
+    def __init__(self, ctx: AppContext) -> None:
         self.ctx = ctx
-        self.channels = channels
 
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
         ctx = self.ctx
         app_config.route_handlers.extend([*ROUTE_HANDLERS, webapp_router()])
         app_config.middleware.append(DefineMiddleware(WebSocketDenial))
+        app_config.middleware.append(DefineMiddleware(InputPolicy))
         app_config.middleware.append(DefineMiddleware(AuthMiddleware, exclude=["^/schema"]))
         app_config.exception_handlers.update(EXCEPTION_HANDLERS)
         app_config.state["ctx"] = ctx
-        app_config.dependencies["channels"] = Provide(lambda: self.channels, sync_to_thread=False)
+        app_config.state["fanout"] = ctx.delivery.fanout_status()
         app_config.lifespan.append(self.lifespan)
         app_config.request_max_body_size = ctx.settings.upload_limit_bytes + 64 * 1024
         return app_config
@@ -111,10 +114,13 @@ class LfrServicePlugin(InitPluginProtocol):
     @contextlib.asynccontextmanager
     async def lifespan(self, _app: Litestar) -> AsyncIterator[None]:
         ctx = self.ctx
-        ctx.delivery.bind_loop()
+        log_redaction.install()  # again: the server may have configured logging since
+        await ctx.delivery.start()
         await anyio.to_thread.run_sync(restore_live_matchers, ctx)
         task = asyncio.create_task(_expiry_loop(ctx))
         sweeps = asyncio.create_task(accountability.retention_loop(ctx))
+        resends = [asyncio.create_task(resend_loop(p, p.resend_every_s))
+                   for p in ctx.delivery.publishers if isinstance(p, FcmPublisher)]
         pipelines = LivePipelines(ctx) if ctx.settings.run_pipelines else None
         if pipelines is not None:
             _app.state["pipelines"] = pipelines
@@ -124,10 +130,15 @@ class LfrServicePlugin(InitPluginProtocol):
         finally:
             task.cancel()
             sweeps.cancel()
+            for resend in resends:
+                resend.cancel()
             if pipelines is not None:
                 await anyio.to_thread.run_sync(pipelines.stop_all)
             ctx.matchers.stop_all()
+            await ctx.delivery.stop()
             ctx.delivery.close()
+            if ctx.leases is not None:
+                ctx.leases.close()
 
 
 def restore_live_matchers(ctx: AppContext) -> None:
@@ -156,26 +167,26 @@ async def _expiry_loop(ctx: AppContext) -> None:
 
 
 def build_context(settings: Settings, host: PluginHost | None = None,
-                  store: ModelStore | None = None, migrate: bool = True,
-                  channels: ChannelsPlugin | None = None) -> tuple[AppContext, ChannelsPlugin]:
+                  store: ModelStore | None = None, migrate: bool = True) -> AppContext:
     """The app's services: database (migrated to head), plugins, models, delivery."""
     host = host or PluginHost()
     store = store or host.model_store(settings.home)
     engine = make_engine(settings.database_url)
     if migrate:
         upgrade(engine)
-    channels = channels or ChannelsPlugin(backend=channels_backend(settings.redis_url),
-                                          arbitrary_channels_allowed=True)
     ctx = AppContext(
         settings=settings, host=host,
         db=Database(engine, vault=accountability.service_keyring(settings), audit=audit_trail()),
         passwords=Passwords(settings.password_hashing), tokens=AccessTokens(settings),
         recognition=Recognition(host, store), matchers=LiveMatchers(host),
-        delivery=AlertDelivery(channels))
+        delivery=AlertDelivery(engine, settings.redis_url, settings.feed_poll_seconds),
+        leases=Leases(engine), metrics=AppMetrics(engine))
     if settings.fcm is not None:
-        ctx.delivery.add_publisher(fcm_publisher(settings.fcm, ctx.db))
+        push = fcm_publisher(settings.fcm, ctx.db, ctx.leases)
+        push.metrics = ctx.metrics
+        ctx.delivery.add_publisher(push)
     accountability.wire(ctx)
-    return ctx, channels
+    return ctx
 
 
 def create_app(settings: Settings | None = None, *, host: PluginHost | None = None,
@@ -184,9 +195,10 @@ def create_app(settings: Settings | None = None, *, host: PluginHost | None = No
     """The LFR service app. ``host`` defaults to the installed plugins (tests pass their
     own ``PluginHost(load_entry_points=False)``); the database is migrated to head."""
     settings = settings or Settings.from_env()
-    ctx, channels = build_context(settings, host, store, migrate)
+    log_redaction.install()
+    ctx = build_context(settings, host, store, migrate)
     return Litestar(
-        plugins=[channels, LfrServicePlugin(ctx, channels)],
+        plugins=[LfrServicePlugin(ctx)],
         openapi_config=openapi_config(),
         debug=debug,
     )

@@ -1,5 +1,5 @@
 """The officers' feed never loses an alert that the service acknowledged, whatever order
-concurrent requests publish in."""
+concurrent requests commit in, and resuming after a cursor gives exactly what followed."""
 
 from __future__ import annotations
 
@@ -33,30 +33,46 @@ def _receive_alert_ids(ws: Any, wanted: set[str]) -> set[str]:
     return got
 
 
-def test_a_message_published_out_of_cursor_order_still_reaches_the_officer(
+def test_resuming_after_any_cursor_gives_exactly_what_followed_it(
         api: Api, live: LiveDeployment) -> None:
-    event = _raised_event(api, live, ingest_alert(api, live))
-    top = event["cursor"] + 1000
-    with api.client.websocket_connect(f"/deployments/{live.id}/feed?after={event['cursor']}",
-                                      headers=api.headers[Role.officer]) as ws:
-        # Two racing publishers (two replicas, or a slow request and a fast one) can hand
-        # the channel cursor `top` before `top - 1`. Neither is a repeat.
-        api.ctx.delivery.deliver({**event, "cursor": top})
-        api.ctx.delivery.deliver({**event, "cursor": top - 1})
-        got = [ws.receive_json(timeout=10)["cursor"] for _ in range(2)]
-    assert got == [top, top - 1]
+    first = _raised_event(api, live, ingest_alert(api, live))
+    ingest_alert(api, live)
+    r = api.client.post(f"/alerts/{first['alert']['id']}/decision",
+                        headers=api.headers[Role.officer],
+                        json={"decision": "no_engage", "outcome": "not_located"})
+    assert r.status_code == 200, r.text
+    ingest_alert(api, live)
+    stored = feed_backlog(api.ctx, live.id, first["cursor"] - 1)
+    assert len(stored) >= 4
+    for i, event in enumerate(stored[:-1]):
+        with api.client.websocket_connect(f"/deployments/{live.id}/feed?after={event['cursor']}",
+                                          headers=api.headers[Role.officer]) as ws:
+            rest = [ws.receive_json(timeout=10) for _ in stored[i + 1:]]
+        assert [(m["type"], m["cursor"]) for m in rest] == [
+            (m["type"], m["cursor"]) for m in stored[i + 1:]]
 
 
-def test_a_message_the_backlog_carried_is_not_sent_twice(
-        api: Api, live: LiveDeployment) -> None:
+def test_a_repeated_hint_sends_nothing_twice(api: Api, live: LiveDeployment) -> None:
     event = _raised_event(api, live, ingest_alert(api, live))
-    after = event["cursor"] - 1
-    with api.client.websocket_connect(f"/deployments/{live.id}/feed?after={after}",
+    with api.client.websocket_connect(f"/deployments/{live.id}/feed?after={event['cursor'] - 1}",
                                       headers=api.headers[Role.officer]) as ws:
         assert ws.receive_json(timeout=10)["cursor"] == event["cursor"]
-        api.ctx.delivery.deliver(event)  # the same event, published late
-        api.ctx.delivery.deliver({**event, "cursor": event["cursor"] + 500})
-        assert ws.receive_json(timeout=10)["cursor"] == event["cursor"] + 500
+        api.ctx.delivery.deliver(event)  # the same event, hinted again (a late publisher)
+        api.ctx.delivery.deliver(event)
+        newer = ingest_alert(api, live)
+        assert ws.receive_json(timeout=10)["alert"]["id"] == newer
+
+
+def test_a_cursor_the_outbox_no_longer_holds_starts_from_the_pending_snapshot(
+        api: Api, live: LiveDeployment) -> None:
+    pending = ingest_alert(api, live)
+    with api.client.websocket_connect(f"/deployments/{live.id}/feed?after=999999999",
+                                      headers=api.headers[Role.officer]) as ws:
+        got = []
+        while pending not in got:
+            message = ws.receive_json(timeout=10)
+            assert message["type"] == "alert.pending"
+            got.append(message["alert"]["id"])
 
 
 def test_concurrent_ingest_loses_no_alert_on_the_feed(api: Api, live: LiveDeployment) -> None:

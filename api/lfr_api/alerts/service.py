@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from lfr_api.alerts import assessment, probe_quality
+from lfr_api.alerts import assessment, ingest_checks, probe_quality
 from lfr_api.alerts.schemas import (
     AlertOut,
     AmendmentIn,
@@ -32,6 +32,7 @@ from lfr_api.db.models import (
     Deployment,
     WatchlistEntry,
 )
+from lfr_api.db.types import new_id, utcnow
 from lfr_api.deployments.service import LIVE, get_deployment, visible_deployment
 from lfr_api.errors import Conflict, NotFound, Unprocessable
 from lfr_api.security.roles import Principal
@@ -62,6 +63,11 @@ class NewAlert:
     probe_template: bytes | None = None
     #: Tell the plugin host (False in-process: the pipeline's builder already does).
     notify_host: bool = True
+    #: The id to store it under: in-process alerts keep the core's id, so the server log,
+    #: the API, the feed and the compliance rows all name an alert the same way.
+    alert_id: str | None = None
+    #: Check it against the deployment (:mod:`.ingest_checks`): True for camera nodes.
+    from_node: bool = False
 
 
 def _iso(value: datetime) -> str:
@@ -132,7 +138,7 @@ def record_alert(ctx: AppContext, new: NewAlert) -> tuple[AlertOut, bool]:
                 found = _existing(session, new.deployment_id, new.idempotency_key)
                 if found is not None:
                     return alert_view(session, found), False
-                message, alert = _insert(session, new)
+                message, alert = _insert(ctx, session, new)
         except sa.exc.IntegrityError:
             with ctx.db.session() as session:
                 found = _existing(session, new.deployment_id, new.idempotency_key)
@@ -140,6 +146,8 @@ def record_alert(ctx: AppContext, new: NewAlert) -> tuple[AlertOut, bool]:
                     raise
                 return alert_view(session, found), False
         ctx.delivery.deliver(message)
+    if ctx.metrics is not None:
+        ctx.metrics.ingested(in_process=new.source == "in-process")
     if not new.notify_host:
         return AlertOut.model_validate(message["alert"]), True
     ctx.host.alert_raised(core.Alert(
@@ -150,7 +158,7 @@ def record_alert(ctx: AppContext, new: NewAlert) -> tuple[AlertOut, bool]:
     return AlertOut.model_validate(message["alert"]), True
 
 
-def _insert(session: Session, new: NewAlert) -> tuple[dict[str, Any], Alert]:
+def _insert(ctx: AppContext, session: Session, new: NewAlert) -> tuple[dict[str, Any], Alert]:
     deployment: Deployment = get_deployment(session, new.deployment_id)
     if deployment.state != LIVE:
         raise Conflict(f"deployment {deployment.id} is {deployment.state}, not live: "
@@ -164,7 +172,12 @@ def _insert(session: Session, new: NewAlert) -> tuple[dict[str, Any], Alert]:
     if camera is None:
         raise Unprocessable(f"camera_id {new.camera_id!r} is not a camera of this deployment",
                             errors=[{"field": "camera_id", "message": "unknown camera"}])
-    alert = Alert(deployment_id=deployment.id, idempotency_key=new.idempotency_key,
+    if new.from_node:
+        ingest_checks.check(ctx, session, deployment, model_id=new.model_id, score=new.score,
+                            threshold=new.threshold, raised_at=new.raised_at,
+                            frame_timestamp=new.frame_timestamp, now=utcnow())
+    alert = Alert(id=new.alert_id or new_id(),
+                  deployment_id=deployment.id, idempotency_key=new.idempotency_key,
                   camera_id=camera.camera_id, camera_location=camera.location_name,
                   entry_id=entry.id, entry_reference=entry.reference,
                   entry_category=entry.category, entry_reason=entry.reason, score=new.score,
@@ -271,38 +284,25 @@ def _decide(ctx: AppContext, who: Principal, alert_id: str, data: DecisionIn,
         return _DecisionOutcome(AlertOut.model_validate(message["alert"]), message, decision)
 
 
-def feed_start(ctx: AppContext, deployment_id: str,
-               after: int | None) -> tuple[list[dict[str, Any]], int]:
-    """What a connecting officer gets first, and the cursor up to which it covers every
-    event: with ``after``, the events since; without, the pending snapshot, which
-    reflects every event up to the latest one."""
-    if after is not None:
-        return feed_backlog(ctx, deployment_id, after), after
+def feed_backlog(ctx: AppContext, deployment_id: str, after: int) -> list[dict[str, Any]]:
+    """Every feed message stored after event id ``after``, by id (an inspection of the
+    outbox; the feed itself reads in commit order: :mod:`lfr_api.feed.outbox`)."""
     with ctx.db.session() as session:
-        latest = session.exec(select(sa.func.max(AlertEvent.id))
-                              .where(AlertEvent.deployment_id == deployment_id)).one()
-    return feed_backlog(ctx, deployment_id, None, upto=latest or 0), latest or 0
+        events = session.exec(select(AlertEvent)
+                              .where(AlertEvent.deployment_id == deployment_id,
+                                     col(AlertEvent.id) > after,
+                                     # delivery.* records (push outcomes) stay off the feed
+                                     col(AlertEvent.kind).startswith("alert."))
+                              .order_by(col(AlertEvent.id))).all()
+        return [{"type": e.kind, "cursor": e.id, "alert": e.payload} for e in events]
 
 
-def feed_backlog(ctx: AppContext, deployment_id: str, after: int | None,
-                 upto: int | None = None) -> list[dict[str, Any]]:
-    """Messages an officer missed: every event after ``after``; without a cursor, the
-    deployment's pending alerts as they are now (cursor = ``upto``, else the latest
-    event)."""
+def pending_snapshot(ctx: AppContext, deployment_id: str, cursor: int) -> list[dict[str, Any]]:
+    """The deployment's pending alerts as they are now, oldest first, each an
+    ``alert.pending`` message with ``cursor`` (the last event they reflect)."""
     with ctx.db.session() as session:
-        if after is not None:
-            events = session.exec(select(AlertEvent)
-                                  .where(AlertEvent.deployment_id == deployment_id,
-                                         col(AlertEvent.id) > after,
-                                         # delivery.* records (push outcomes) stay off the feed
-                                         col(AlertEvent.kind).startswith("alert."))
-                                  .order_by(col(AlertEvent.id))).all()
-            return [{"type": e.kind, "cursor": e.id, "alert": e.payload} for e in events]
-        latest = upto if upto is not None else session.exec(
-            select(sa.func.max(AlertEvent.id))
-            .where(AlertEvent.deployment_id == deployment_id)).one()
         pending = session.exec(select(Alert).where(Alert.deployment_id == deployment_id,
                                                    Alert.state == PENDING)
                                .order_by(col(Alert.received_at))).all()
-        return [{"type": "alert.pending", "cursor": latest or 0,
+        return [{"type": "alert.pending", "cursor": cursor,
                  "alert": alert_view(session, a).model_dump(mode="json")} for a in pending]

@@ -1,28 +1,27 @@
-"""Alert delivery after persistence: the officers' WebSocket feed (Litestar channels), plus
-any further publishers (the FCM sink plugs in here).
+"""Alert delivery after persistence: the officers' WebSocket feed, plus any further
+publishers (the FCM sink plugs in here).
 
 A message is already committed to the ``alert_events`` outbox when it reaches here, so a
-publisher that fails loses nothing: the feed replays from the outbox on (re)connect.
+publisher that fails loses nothing. The feed does not carry the message itself: it wakes
+this replica's feeds of the deployment and hints the other replicas through Redis
+(:mod:`lfr_api.feed.fanout`); every feed reads what to send from the outbox, in commit
+order (:mod:`lfr_api.feed.hub`, :mod:`lfr_api.feed.outbox`).
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol, runtime_checkable
 
-from litestar.channels import ChannelsPlugin
-from litestar.channels.backends.base import ChannelsBackend
-from litestar.channels.backends.memory import MemoryChannelsBackend
+from sqlalchemy.engine import Engine
+
+from lfr_api.feed.fanout import FanOut, FanOutStatus
+from lfr_api.feed.hub import FeedHub
+from lfr_api.feed.outbox import OutboxReader
 
 log = logging.getLogger(__name__)
-
-
-def feed_channel(deployment_id: str) -> str:
-    """The channel name of a deployment's feed."""
-    return f"deployment.{deployment_id}"
 
 
 @runtime_checkable
@@ -39,55 +38,41 @@ class AlertPublisher(Protocol):
         """Deliver one message. Called on a worker thread, never on the event loop."""
 
 
-def channels_backend(redis_url: str | None) -> ChannelsBackend:
-    """The Redis pub/sub backend when a URL is given, else the in-memory one."""
-    if redis_url:
-        from litestar.channels.backends.redis import RedisChannelsPubSubBackend
-        from redis.asyncio import Redis
-
-        return RedisChannelsPubSubBackend(redis=Redis.from_url(redis_url))
-    return MemoryChannelsBackend()
-
-
 class AlertDelivery:
-    """Publishes feed messages to the WebSocket channel and to every extra publisher."""
+    """Wakes the feeds (here and on the other replicas) and runs every extra publisher."""
 
-    def __init__(self, channels: ChannelsPlugin) -> None:
-        self.channels = channels
+    def __init__(self, engine: Engine, redis_url: str | None = None,
+                 poll_s: float = 1.0) -> None:
+        self.hub = FeedHub(OutboxReader(engine), poll_s)
+        self.fanout = FanOut(redis_url, self.hub.wake)
+        self.hub.healthy = lambda: self.fanout.status.healthy
         self.publishers: list[AlertPublisher] = []
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._loop_thread: int | None = None
         self._executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="lfr-delivery")
         self.failures = 0
-        #: Held from before an event is written until it is handed to the channel, so this
-        #: process publishes feed messages in cursor order (see :meth:`in_cursor_order`).
         self._order = threading.Lock()
 
     def add_publisher(self, publisher: AlertPublisher) -> None:
         """Add a publisher (e.g. the FCM sink)."""
         self.publishers.append(publisher)
 
-    def bind_loop(self) -> None:
-        """Remember the app's event loop (called at start-up, on the loop)."""
-        self._loop = asyncio.get_running_loop()
-        self._loop_thread = threading.get_ident()
+    async def start(self) -> None:
+        """Start the feeds' machinery on the app's loop (at start-up)."""
+        self.hub.bind_loop()
+        await self.fanout.start()
+
+    def fanout_status(self) -> FanOutStatus:
+        """The fan-out's health (``healthy``, ``since``, ``detail``), for readiness."""
+        return self.fanout.status
 
     def in_cursor_order(self) -> threading.Lock:
-        """Hold this around "commit the event, then :meth:`deliver` it". Two requests that
-        committed events 11 and 12 could otherwise publish 12 first; a feed that has sent
-        12 and then gets 11 cannot tell it from a replay, and an officer who reconnects
-        with ``?after=12`` would never see 11. Alerts are rare events, so serialising
-        their writes in one process costs nothing that matters (SQLite serialises them
-        anyway)."""
+        """Held around "commit the event, then :meth:`deliver` it": this process hands out
+        its own events in commit order (the feed's order comes from the outbox anyway)."""
         return self._order
 
     def deliver(self, message: dict[str, Any]) -> None:
         """Deliver a committed message; callable from the loop or from any thread."""
-        channel = feed_channel(str(message["alert"]["deployment_id"]))
-        if self._loop is None or threading.get_ident() == self._loop_thread:
-            self.channels.publish(message, channel)
-        else:
-            self._loop.call_soon_threadsafe(self.channels.publish, message, channel)
+        deployment_id = str(message["alert"]["deployment_id"])
+        self.hub.wake_threadsafe(deployment_id, self.fanout.publish)
         for publisher in self.publishers:
             self._executor.submit(self._run_publisher, publisher, message)
 
@@ -98,6 +83,11 @@ class AlertDelivery:
             self.failures += 1
             log.warning("publisher %s failed for alert %s: %s", publisher.name,
                         message["alert"]["id"], exc)
+
+    async def stop(self) -> None:
+        """Stop the fan-out and the feeds' readers (bounded, whatever Redis's state)."""
+        await self.fanout.close()
+        await self.hub.close()
 
     def close(self) -> None:
         """Wait for pending publisher calls, stop the workers, close the publishers."""

@@ -1,9 +1,11 @@
 """The reference officer client of the mobile contract (``mobile_contract/``), in Python.
 
-What a phone app does, in about two hundred lines: log in with a password (refreshing the
+What a phone app does, in about three hundred lines: log in with a password (refreshing the
 access token when it expires), register the phone's FCM token, follow a deployment's
-WebSocket feed — resuming from the last cursor after a reconnect, so nothing is missed and
-nothing is seen twice — and post engage / no-engage decisions. HTTP with ``httpx``,
+WebSocket feed — resuming after the cursor of the last message received, retrying every
+transient refusal with back-off and jitter, de-duplicating by alert id (never dropping a
+message because of its cursor's value), so nothing is missed and nothing is seen twice —
+and post engage / no-engage decisions. HTTP with ``httpx``,
 WebSocket with ``websockets``. ``lfr officer`` wraps it for the command line.
 
     async with OfficerClient("http://127.0.0.1:8000", "pc-smith", password) as officer:
@@ -19,6 +21,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import random
+from collections import OrderedDict
 from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -26,12 +30,20 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
+from websockets.typing import Subprotocol
 
 from lfr_api.contract.version import CONTRACT_HEADER, CONTRACT_VERSION
+from lfr_api.security.credentials import BEARER_SUBPROTOCOL_PREFIX, FEED_SUBPROTOCOL
 
 log = logging.getLogger(__name__)
 #: The contract major version this client understands.
 SUPPORTED_MAJOR = CONTRACT_VERSION.split(".")[0]
+#: Handshake statuses that mean "try again later" (anything else but 401 is final).
+TRANSIENT_STATUSES = frozenset({429, 500, 502, 503, 504})
+#: Close codes after which the feed is not resumed: the service refused this officer.
+FINAL_CLOSE_CODES = frozenset({4401, 4403, 4404})
+#: How many feed messages' identities are remembered to drop repeats.
+REMEMBERED = 50_000
 
 
 class ApiError(Exception):
@@ -66,7 +78,8 @@ class OfficerClient:
     """An officer's session with the service (see the module docstring)."""
 
     def __init__(self, api_url: str, username: str, password: str, *,
-                 timeout_s: float = 10.0, max_backoff_s: float = 10.0) -> None:
+                 timeout_s: float = 10.0, max_backoff_s: float = 10.0,
+                 min_backoff_s: float = 0.2) -> None:
         self.api_url = api_url.rstrip("/")
         self.username = username
         self._password = password
@@ -76,8 +89,13 @@ class OfficerClient:
         self._socket: ClientConnection | None = None
         self._stopping = False
         self.max_backoff_s = max_backoff_s
-        #: The last feed cursor seen, per deployment: where a reconnect resumes.
+        self.min_backoff_s = min_backoff_s
+        #: The cursor of the last feed message received, per deployment: where a reconnect
+        #: resumes (the feed's order is commit order; cursors are not ordered numbers).
         self.cursors: dict[str, int] = {}
+        self._seen: dict[str, OrderedDict[tuple[str, str], None]] = {}
+        #: Why each reconnect happened (close codes, HTTP statuses, network errors), in order.
+        self.retries: list[str] = []
         #: How many times the feed was (re)opened, and the version the service announced.
         self.connections = 0
         self.contract_version: str | None = None
@@ -113,6 +131,10 @@ class OfficerClient:
             await self.login()
             return
         self._keep_tokens(r)
+
+    def use_tokens(self, access_token: str, refresh_token: str | None = None) -> None:
+        """Use tokens kept from an earlier session (a phone app restoring its login)."""
+        self._access, self._refresh = access_token, refresh_token
 
     def _keep_tokens(self, response: httpx.Response) -> None:
         if response.status_code != 200:
@@ -180,8 +202,10 @@ class OfficerClient:
             await self.login()
         for attempt in (1, 2):
             try:
-                socket = await connect(self._feed_url(deployment_id), additional_headers={
-                    "Authorization": f"Bearer {self._access}"}, proxy=None)
+                # The token travels as a subprotocol, never in the URL (URLs get logged).
+                socket = await connect(self._feed_url(deployment_id), subprotocols=[
+                    Subprotocol(FEED_SUBPROTOCOL),
+                    Subprotocol(BEARER_SUBPROTOCOL_PREFIX + (self._access or ""))], proxy=None)
             except InvalidStatus as exc:
                 status = exc.response.status_code
                 if status == 401 and attempt == 1:
@@ -199,43 +223,76 @@ class OfficerClient:
         raise AssertionError("unreachable")
 
     async def feed(self, deployment_id: str) -> AsyncIterator[dict[str, Any]]:
-        """Every feed message of the deployment, forever: reconnects with back-off after a
-        drop and resumes after the last cursor (``alert.pending`` backlog on a first
-        connect). Ends when :meth:`close` or :meth:`stop_feed` is called."""
-        delay = 0.2
+        """Every feed message of the deployment, forever, each once (``alert.pending``
+        backlog on a first connect). After a drop, a 1001 / 1011 / 1012 / 1013 close, an
+        HTTP 429 / 5xx refusal or a refused / reset connection it reconnects with
+        exponential back-off and jitter and resumes after the last cursor received. Raises
+        :class:`ApiError` on a final refusal (403, 404, a second 401; close 4401 / 4403).
+        Ends when :meth:`close` or :meth:`stop_feed` is called."""
+        delay, refreshed = self.min_backoff_s, False
         self._stopping = False
         while not self._stopping:
             try:
                 self._socket = await self._open(deployment_id)
+            except ApiError as exc:
+                if exc.status not in TRANSIENT_STATUSES:
+                    raise
+                delay = await self._back_off(f"HTTP {exc.status}", delay)
+                continue
             except (TimeoutError, OSError, InvalidHandshake) as exc:
-                log.info("feed unreachable (%s); retrying in %.1f s", exc, delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, self.max_backoff_s)
+                delay = await self._back_off(type(exc).__name__, delay)
                 continue
             self.connections += 1
-            delay = 0.2
+            received = False
+            code: int | None = None
             try:
                 async for raw in self._socket:
                     message = json.loads(raw)
                     check_version(message.get("contract_version"))
-                    if self._seen(deployment_id, message):
+                    received = True
+                    if self._repeat(deployment_id, message):
                         continue
                     yield message
-            except ConnectionClosed:
-                pass
+            except ConnectionClosed as exc:
+                code = exc.rcvd.code if exc.rcvd is not None else None
             finally:
+                if self._socket is not None and self._socket.close_code is not None:
+                    code = code or self._socket.close_code
                 self._socket = None
-            if not self._stopping:
-                log.info("feed of %s dropped; resuming after cursor %s", deployment_id,
-                         self.cursors.get(deployment_id))
+            if self._stopping:
+                break
+            if received:
+                delay, refreshed = self.min_backoff_s, False
+            if code == 4401 and not refreshed:
+                refreshed = True  # a spent token: one more try with a new one
+                self.retries.append("close 4401")
+                await self.refresh()
+                continue
+            if code in FINAL_CLOSE_CODES:
+                raise ApiError(code - 4000, {"detail": f"the feed was closed with {code}"})
+            delay = await self._back_off(f"close {code}", delay)
 
-    def _seen(self, deployment_id: str, message: dict[str, Any]) -> bool:
-        """Track the cursor; True for a message already delivered (never yielded twice)."""
-        cursor = int(message["cursor"])
-        last = self.cursors.get(deployment_id)
-        if message["type"] != "alert.pending" and last is not None and cursor <= last:
+    async def _back_off(self, why: str, delay: float) -> float:
+        """Wait ``delay`` with jitter (half to all of it); the next, doubled, delay."""
+        self.retries.append(why)
+        log.info("feed unavailable (%s); retrying in about %.1f s", why, delay)
+        await asyncio.sleep(delay * (0.5 + random.random() / 2))
+        return min(delay * 2, self.max_backoff_s)
+
+    def _repeat(self, deployment_id: str, message: dict[str, Any]) -> bool:
+        """Keep the message's cursor as the resume point; True for a message already
+        yielded: an ``alert.raised`` / ``alert.pending`` of an alert already held, or an
+        ``alert.updated`` with a cursor already seen. Never judged by the cursor's value."""
+        self.cursors[deployment_id] = int(message["cursor"])
+        alert_id = str(message["alert"]["id"])
+        key = (("alert", alert_id) if message["type"] in ("alert.raised", "alert.pending")
+               else ("event", str(message["cursor"])))
+        seen = self._seen.setdefault(deployment_id, OrderedDict())
+        if key in seen:
             return True
-        self.cursors[deployment_id] = cursor if last is None else max(last, cursor)
+        seen[key] = None
+        if len(seen) > REMEMBERED:
+            seen.popitem(last=False)
         return False
 
     async def drop_connection(self) -> None:
