@@ -82,6 +82,10 @@ def build_pipeline(ctx: AppContext, deployment: Deployment, cameras: list[Camera
         (detector, ComponentRef("detector", det.name, det.plugin)),
         (recogniser, ComponentRef("recogniser", rec.name, rec.plugin)),
         (matcher, ComponentRef("matcher", mat.name, mat.plugin)))
+    # BlazeFace runs on one core: each camera detects with its own (docs/performance.md §1).
+    components.give_cameras_own_detectors(
+        lambda: host.detectors.create(det.name, deployment.detector_options,
+                                      "detector_options", models=store), len(cameras))
     sources: list[CameraSource] = [
         host.camera_sources.create(c.source, c.options, f"cameras.{c.camera_id}.options",
                                    camera_id=c.camera_id, uri=c.uri)
@@ -256,7 +260,7 @@ class LivePipelines:
             lease.release()
         if pipeline is not None:
             # The matcher is the deployment's live matcher (LiveMatchers owns it).
-            release(pipeline.components.detector, pipeline.components.recogniser)
+            release(*pipeline.components.detectors(), pipeline.components.recogniser)
             log.info("deployment %s: pipeline stopped (%s): %s", deployment_id, why,
                      pipeline.snapshot_counters().as_dict())
 
