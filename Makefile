@@ -9,7 +9,7 @@ API := $(patsubst %/pyproject.toml,%,$(wildcard api/pyproject.toml))
 EDITABLES := -e '.[imaging,plot,dev]' $(foreach d,$(PLUGIN_DIRS) $(API),-e '$(d)[test]')
 PIP_INSTALL := $(if $(shell command -v uv 2>/dev/null),uv pip install --python $(BIN)/python,$(BIN)/python -m pip install --disable-pip-version-check -q)
 
-.PHONY: install demo test lint typecheck pytest bench bench-full bench-soak accuracy calibration clean web demo-app screenshots web-budgets
+.PHONY: install demo test lint typecheck pytest fuzz bench bench-full bench-soak accuracy calibration clean web demo-app screenshots web-budgets
 
 install: $(STAMP)
 
@@ -75,6 +75,10 @@ accuracy: install
 calibration: install
 	$(BIN)/lfr calibrate --default-set --resamples 400 \
 	    --out plugins/lfr-arcface-onnx/src/lfr_arcface_onnx/calibrations/sface-2021dec-int8bq.json
+
+# Schemathesis over every operation as every caller, longer than make test's bounded run.
+fuzz: install
+	LFR_FUZZ_EXAMPLES=50 $(BIN)/python -m pytest -q api/tests/test_fuzz.py
 
 # The 30-minute one-camera memory soak alone (also part of bench-full).
 bench-soak: install

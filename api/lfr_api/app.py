@@ -26,6 +26,7 @@ from lfr_api.alerts.controller import (
 from lfr_api.alerts.deliveries import AlertDeliveryController
 from lfr_api.auth.controller import AuthController
 from lfr_api.context import AppContext
+from lfr_api.contract import truth
 from lfr_api.contract.version import CONTRACT_VERSION
 from lfr_api.db.engine import Database, audit_trail, make_engine, upgrade
 from lfr_api.db.leases import Leases
@@ -88,7 +89,6 @@ def openapi_config() -> OpenAPIConfig:
             "bearer": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT"),
             "apiKey": SecurityScheme(type="apiKey", name="X-API-Key", security_scheme_in="header"),
         }),
-        security=[{"bearer": []}],
     )
 
 
@@ -197,8 +197,10 @@ def create_app(settings: Settings | None = None, *, host: PluginHost | None = No
     settings = settings or Settings.from_env()
     log_redaction.install()
     ctx = build_context(settings, host, store, migrate)
-    return Litestar(
+    app = Litestar(
         plugins=[LfrServicePlugin(ctx)],
         openapi_config=openapi_config(),
         debug=debug,
     )
+    truth.apply(app)
+    return app

@@ -13,6 +13,8 @@ from lfr_api.security.roles import Role
 from lfr_api.testing.api import Api
 from litestar.exceptions import WebSocketDisconnect
 
+from lfr_framework.plugins import PluginHost
+
 PROBLEM = "application/problem+json"
 
 
@@ -73,6 +75,7 @@ def test_json_nested_100000_deep_is_refused_quickly(api: Api) -> None:
     assert time.monotonic() - started < 20  # bound on the test, not a speed claim
     # brackets inside strings do not count; the limit itself is accepted
     assert policy.json_depth(b'{"a": "[[[[[[[[[[[{{{{"}') == 1
+    assert policy.json_depth(b'[["a\\\\", ["b\\"["]]]') == 3  # escaped quotes and backslashes
     nested: Any = "x"
     for _ in range(policy.MAX_DEPTH - 1):
         nested = {"k": nested}
@@ -142,3 +145,32 @@ def test_feed_cursor_that_is_not_a_whole_number_is_a_400(api: Api, after: str) -
     with api.client.websocket_connect(f"/deployments/{dep}/feed?after=0",
                                       headers=api.headers[Role.admin]):
         pass
+
+
+def test_under_uvicorn_a_bad_cursor_is_an_http_400_problem(plugin_host: PluginHost,
+                                                           database_url: str) -> None:
+    import asyncio
+
+    from lfr_api.testing.live import live_api
+    from websockets.asyncio.client import connect
+    from websockets.exceptions import InvalidStatus
+
+    setup = live_api(plugin_host, database_url)
+    api, server = next(setup)
+    try:
+        dep = api.deployment(live=True)
+        url = server.url.replace("http://", "ws://") + f"/deployments/{dep}/feed"
+
+        async def refused(query: str) -> tuple[int, dict[str, Any]]:
+            with pytest.raises(InvalidStatus) as exc:
+                async with connect(url + query, proxy=None,
+                                   additional_headers=api.headers[Role.admin]):
+                    pass
+            response = exc.value.response
+            return response.status_code, json.loads(response.body or b"{}")
+
+        for query in ("?after=abc", "?after=-5", "?after=1.5", "?x=%00"):
+            status, body = asyncio.run(refused(query))
+            assert status == 400 and body["status"] == 400 and body["detail"], (query, body)
+    finally:
+        setup.close()

@@ -103,7 +103,8 @@ class AlertController(Controller):
                                       service.visible_alert(session, principal(request),
                                                             alert_id))
 
-    @get("/{alert_id:str}/probe-crop", guards=allow(A, OFC, S), sync_to_thread=True)
+    @get("/{alert_id:str}/probe-crop", guards=allow(A, OFC, S), sync_to_thread=True,
+         media_type="image/jpeg")
     def probe_crop(self, request: Req, alert_id: FromPath[str]) -> Response[bytes]:
         """The matched face crop (alert biometrics; kept at most 31 days)."""
         with ctx_of(request).db.session() as session:

@@ -26,8 +26,8 @@ from lfr_api.errors import PROBLEM_JSON, TYPE_BASE
 
 DENIAL_EXTENSION = "websocket.http.response"
 TRY_AGAIN_LATER = 1013
-_TITLES = {401: "Not authenticated", 403: "Forbidden", 404: "Not found", 409: "Conflict",
-           500: "Internal error"}
+_TITLES = {400: "Bad request", 401: "Not authenticated", 403: "Forbidden", 404: "Not found",
+           409: "Conflict", 500: "Internal error"}
 
 
 def status_of(close_code: int) -> int:

@@ -90,7 +90,8 @@ class WatchlistImageController(Controller):
     path = "/watchlist-images"
     tags = ["watchlists"]  # noqa: RUF012  (Litestar reads it per class)
 
-    @get("/{image_id:str}", guards=allow(A, OFC, S), sync_to_thread=True)
+    @get("/{image_id:str}", guards=allow(A, OFC, S), sync_to_thread=True,
+         media_type="image/jpeg")
     def image(self, request: Req, image_id: FromPath[str]) -> Response[bytes]:
         """The image as enrolled: re-encoded JPEG, metadata stripped, served ``nosniff``
         (officers: only of deployments they are assigned to)."""
