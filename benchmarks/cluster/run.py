@@ -43,7 +43,7 @@ def row(d: dict[str, Any]) -> str:
             f"stored {d['stored']} delivered {d['delivered_min']}-{d['delivered_max']} "
             f"lost {d['lost']} dup {d['duplicated']} ooo {d['out_of_order']} "
             f"p50/p95/p99 {lat['p50']}/{lat['p95']}/{lat['p99']} ms "
-            f"(outside faults p95 {out['p95']}) errors {len(d['officer_errors'])}")
+            f"(outside faults p95 {out['p95']}) errors {sorted(set(d['officer_errors']))}")
 
 
 def table(results: list[TrialResult]) -> str:
