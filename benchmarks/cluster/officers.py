@@ -42,6 +42,7 @@ class Watch:
     username: str
     received: dict[str, list[float]] = field(default_factory=dict)
     order: list[str] = field(default_factory=list)
+    trace: list[tuple[str, str, int, int]] = field(default_factory=list)  # type, id, cursor, conn
     latencies: list[tuple[float, float]] = field(default_factory=list)  # (raised, latency)
     error: str | None = None
     client: RoundRobinOfficer | None = None
@@ -68,6 +69,8 @@ async def follow(urls: list[str], username: str, password: str, deployment_id: s
                 alert = message["alert"]
                 watch.received.setdefault(alert["id"], []).append(now)
                 watch.order.append(alert["id"])
+                watch.trace.append((message["type"], alert["id"], int(message["cursor"]),
+                                    client.connections))
                 raised = datetime.fromisoformat(alert["raised_at"]).timestamp()
                 watch.latencies.append((raised, now - raised))
         except ApiError as exc:
