@@ -75,6 +75,8 @@ async def follow(urls: list[str], username: str, password: str, deployment_id: s
                 watch.latencies.append((raised, now - raised))
         except ApiError as exc:
             watch.error = str(exc)
+        except Exception as exc:  # a harness bug or a client bug: say so in the figures
+            watch.error = f"{type(exc).__name__}: {exc}"
 
     tasks = [asyncio.create_task(consume())]
     if drop_every_s > 0:

@@ -285,11 +285,18 @@ def feed_backlog(ctx: AppContext, deployment_id: str, after: int) -> list[dict[s
 
 
 def pending_snapshot(ctx: AppContext, deployment_id: str, cursor: int) -> list[dict[str, Any]]:
-    """The deployment's pending alerts as they are now, oldest first, each an
-    ``alert.pending`` message with ``cursor`` (the last event they reflect)."""
+    """The deployment's pending alerts as they are now, in the feed's order (that of their
+    ``alert.raised`` events), each an ``alert.pending`` message with ``cursor`` (the last
+    event they reflect)."""
     with ctx.db.session() as session:
         pending = session.exec(select(Alert).where(Alert.deployment_id == deployment_id,
                                                    Alert.state == PENDING)
                                .order_by(col(Alert.received_at))).all()
+        raised = {a: (t or 0, i) for a, t, i in session.exec(
+            select(AlertEvent.alert_id, AlertEvent.txid, AlertEvent.id)
+            .where(AlertEvent.deployment_id == deployment_id,
+                   AlertEvent.kind == "alert.raised",
+                   col(AlertEvent.alert_id).in_([a.id for a in pending]))).all()}
+        pending = sorted(pending, key=lambda a: raised.get(a.id, (0, 0)))
         return [{"type": "alert.pending", "cursor": cursor,
                  "alert": alert_view(session, a).model_dump(mode="json")} for a in pending]
