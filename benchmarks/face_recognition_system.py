@@ -25,6 +25,7 @@ from benchmarks.records import RunResult
 from benchmarks.scenes import WATCHLIST, RenderedScene
 from lfr_framework.imaging import require_cv2
 from lfr_framework.sample_photos import fetch_photos
+from lfr_framework.types import BoundingBox
 
 #: The library's documented tolerance: distances at or below it are a match.
 TOLERANCE = 0.6
@@ -100,11 +101,13 @@ class FaceRecognitionSystem:
         encodings = fr.face_encodings(rgb, locations)
         work.seconds["embed"] = time.perf_counter() - start
         start = time.perf_counter()
-        for encoding in encodings:
+        for (top, right, bottom, left), encoding in zip(locations, encodings, strict=True):
             distances = fr.face_distance(self._known, encoding)
             best = int(np.argmin(distances))
             if distances[best] <= TOLERANCE:
-                work.matches.append(self._identities[best])
+                box = BoundingBox(float(left), float(top), float(right - left),
+                                  float(bottom - top))
+                work.matches.append((self._identities[best], box))
         work.seconds["search"] = time.perf_counter() - start
         work.faces = len(locations)
         rgb.fill(0)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 import statistics
+import threading
 import time
 import types
 from collections.abc import Iterator
@@ -13,14 +14,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from benchmarks.machine import load_average
+from benchmarks.machine import load_average, process_cpu_s
 from benchmarks.records import RunResult
 from benchmarks.replay import replay_model_calls
 from benchmarks.scenes import WATCHLIST, RenderedScene
 from benchmarks.timed import CallLog, TimedDetector, TimedMatcher, TimedRecogniser
 from lfr_framework.config import parse_config
 from lfr_framework.deployment import BuiltDeployment, build_deployment
-from lfr_framework.evaluation.passes import SceneAlert, score_passes
+from lfr_framework.evaluation.passes import PassScore, SceneAlert, score_passes
 from lfr_framework.interfaces import CameraSource
 from lfr_framework.pipeline.processor import SharedComponents
 from lfr_framework.pipeline.runner import Pipeline
@@ -69,14 +70,36 @@ def default_host() -> PluginHost:
     return host
 
 
+def camera_id(index: int) -> str:
+    """The id of the benchmark's ``index``-th camera."""
+    return "bench-cam" if index == 0 else f"bench-cam-{index + 1}"
+
+
+def score_alerts(scene: RenderedScene, alerts: list[Alert]) -> PassScore:
+    """Pass-level scoring by position: each alert belongs to the pass whose face its box is."""
+    identity = {entry: ident for entry, (_, ident) in WATCHLIST.items()}
+    fps = scene.truth.spec.fps
+    located = []
+    for alert in alerts:
+        at_s = (alert.frame_timestamp - SCENE_START).total_seconds()
+        located.append(SceneAlert(at_s, identity[alert.entry_id], round(at_s * fps),
+                                  alert.face_box))
+    return score_passes(scene.truth, located, set(identity.values()))
+
+
 class LfrSystem:
     """The LFR pipeline with its default plugins; models load once, in :meth:`prepare`."""
 
     def __init__(self, workdir: Path, model_home: Path | None = None, name: str = "lfr",
                  recogniser_options: dict[str, Any] | None = None,
                  detector_options: dict[str, Any] | None = None,
-                 ort_spinning: bool = False) -> None:
+                 ort_spinning: bool = False, sections: dict[str, Any] | None = None,
+                 cameras: int = 1) -> None:
         self.name = name
+        #: Deployment file sections set for this system (``detection``, ``quality`` …).
+        self.sections = sections or {}
+        #: Cameras reading the scene at once (each its own copy of the video), one node.
+        self.cameras = cameras
         self.ort_spinning = ort_spinning
         self.workdir = workdir
         self.recogniser_options = recogniser_options or {}
@@ -89,8 +112,9 @@ class LfrSystem:
         watchlist = self.workdir / "watchlist"
         return parse_config({
             "deployment": {"id": "bench"},
-            "cameras": [{"id": "bench-cam", "source": "video", "uri": str(video),
-                         "options": {"start_time": SCENE_START.isoformat()}}],
+            "cameras": [{"id": camera_id(i), "source": "video", "uri": str(video),
+                         "options": {"start_time": SCENE_START.isoformat()}}
+                        for i in range(self.cameras)],
             "watchlist": {"directory": str(watchlist)},
             "detector": {"name": "mediapipe", "options": self.detector_options},
             "recogniser": {"name": "arcface_onnx", "options": self.recogniser_options},
@@ -99,6 +123,7 @@ class LfrSystem:
             "recognition": {"cooldown_s": 0.0},
             # A file, not a live camera: every frame is processed, none dropped.
             "pipeline": {"realtime": False},
+            **self.sections,
         }, "benchmark")
 
     def prepare(self, scene: RenderedScene) -> None:
@@ -130,6 +155,9 @@ class LfrSystem:
             "watchlist_size": built.watchlist_size,
             "realtime": built.pipeline.settings.realtime,
             "ort_spinning": self.ort_spinning,
+            "detection": built.pipeline.settings.detection.model_dump(),
+            "quality": built.pipeline.settings.quality.model_dump(),
+            "cameras": self.cameras,
         }
 
     def _require(self) -> BuiltDeployment:
@@ -137,10 +165,10 @@ class LfrSystem:
             raise RuntimeError("call prepare() first")
         return self._built
 
-    def _camera(self, scene: RenderedScene) -> CameraSource:
+    def _camera(self, scene: RenderedScene, index: int = 0) -> CameraSource:
         cam: CameraSource = self.host.camera_sources.create(
-            "video", {"start_time": SCENE_START.isoformat()}, "cameras[0].options",
-            camera_id="bench-cam", uri=str(scene.video))
+            "video", {"start_time": SCENE_START.isoformat()}, f"cameras[{index}].options",
+            camera_id=camera_id(index), uri=str(scene.video))
         return cam
 
     def run(self, scene: RenderedScene, replay: bool = True) -> RunResult:
@@ -154,28 +182,33 @@ class LfrSystem:
             (TimedRecogniser(raw.recogniser, log), raw.recogniser_ref),
             (TimedMatcher(raw.matcher, log), raw.matcher_ref),
         )
+        timed.camera_detectors = [(TimedDetector(d, log), threading.Lock())
+                                  for d, _ in raw.camera_detectors]
         alerts: list[Alert] = []
         load = load_average()
-        pipeline = Pipeline(built.pipeline.settings, timed, [self._camera(scene)],
-                            on_alert=alerts.append)
+        cameras = [self._camera(scene, i) for i in range(self.cameras)]
+        pipeline = Pipeline(built.pipeline.settings, timed, cameras, on_alert=alerts.append)
+        cpu = process_cpu_s()
         start = time.perf_counter()
         counters = pipeline.run()
         end = time.perf_counter()
+        cpu = process_cpu_s() - cpu
         wall = end - start
         isolated = None
-        if replay:
+        if replay and self.cameras == 1:  # the call log's frame indexes are one camera's
             isolated = CallLog()
-            replay_model_calls(self._camera(scene), raw, isolated, aligned=log.aligned)
-        identity = {entry: ident for entry, (_, ident) in WATCHLIST.items()}
-        scored = score_passes(scene.truth, [
-            SceneAlert((a.frame_timestamp - SCENE_START).total_seconds(), identity[a.entry_id])
-            for a in alerts
-        ], set(identity.values()))
+            replay_model_calls(self._camera(scene), raw, isolated, aligned=log.aligned,
+                               regions=log.regions, refined=log.refined)
+        # Scored by position (one alert, one pass); with several cameras, the worst camera.
+        scored = min((score_alerts(scene, [a for a in alerts if a.camera_id == camera_id(i)])
+                      for i in range(self.cameras)),
+                     key=lambda score: (score.pass_tpir or 0.0, -score.false_alerts))
+        frames = counters.frames_processed // self.cameras
         for alert in alerts:  # nothing of a face outlives the run
             if alert.probe_template is not None:
                 alert.probe_template.fill(0.0)
         return RunResult(
-            system=self.name, scene=scene.case.name, frames=counters.frames_processed,
+            system=self.name, scene=scene.case.name, frames=frames,
             wall_s=wall, counters=counters.as_dict(), stages=pipeline.timer.as_dict(),
             model_calls=log.as_dict(), isolated_calls=None if isolated is None
             else isolated.as_dict(), pass_tpir=scored.pass_tpir,
@@ -185,14 +218,16 @@ class LfrSystem:
             startup_s=None if log.first_start is None else log.first_start - start,
             shutdown_s=None if log.last_end is None else end - log.last_end,
             time_to_alert_s=statistics.median(scored.latencies_s) if scored.latencies_s
-            else None,
+            else None, cpu_s=cpu, cameras=self.cameras,
         )
 
     def close(self) -> None:
         """Destroy the watchlist index and release the models."""
         if self._built is not None:
             self._built.components.matcher.destroy()
-            close = getattr(self._built.components.detector, "close", None)
-            if callable(close):
-                close()
+            for detector in [self._built.components.detector,
+                             *(d for d, _ in self._built.components.camera_detectors)]:
+                close = getattr(detector, "close", None)
+                if callable(close):
+                    close()
             self._built = None

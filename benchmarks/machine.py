@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import platform
+import resource
 import subprocess
 from datetime import UTC, datetime
 from importlib import metadata
@@ -62,3 +63,9 @@ def machine_info() -> dict[str, Any]:
 def describe(info: dict[str, Any]) -> str:
     """One line naming the machine, for the console and the charts."""
     return f"{info['cores']} cores, {info['cpu_model']}, Python {info['python']}"
+
+
+def process_cpu_s() -> float:
+    """CPU seconds (user + system) this process has used so far, every thread."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime

@@ -26,6 +26,7 @@ from lfr_framework.imaging import require_cv2
 from lfr_framework.model_spec import ModelSpec, WheelMember
 from lfr_framework.models.store import ModelStore
 from lfr_framework.sample_photos import fetch_photos
+from lfr_framework.types import BoundingBox
 
 YUNET = ModelSpec(
     model_id="yunet-2023mar-int8bq",
@@ -125,7 +126,8 @@ class OpenCvSystem:
             scores = self._known @ (feature / np.linalg.norm(feature))
             best = int(np.argmax(scores))
             if scores[best] >= COSINE_THRESHOLD:
-                work.matches.append(self._identities[best])
+                box = BoundingBox(float(face[0]), float(face[1]), float(face[2]), float(face[3]))
+                work.matches.append((self._identities[best], box))
             work.seconds["align"] += mid - start
             work.seconds["embed"] += end - mid
             work.seconds["search"] += time.perf_counter() - end

@@ -14,7 +14,8 @@ from lfr_framework.evaluation.scenes import GroundTruth, truth_path
 def main(argv: list[str]) -> int:
     """Run once; the scene case is only a label here."""
     video, workdir, faces = Path(argv[0]), Path(argv[1]), int(argv[2])
-    scene = RenderedScene(SceneCase(faces, 0.0), video, GroundTruth.load(truth_path(video)))
+    case = SceneCase.street(0.0) if video.name.startswith("street-") else SceneCase(faces, 0.0)
+    scene = RenderedScene(case, video, GroundTruth.load(truth_path(video)))
     system = LfrSystem(workdir)
     system.prepare(scene)
     result = system.run(scene, replay=False)

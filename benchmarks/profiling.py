@@ -32,6 +32,7 @@ BUCKETS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("frame queue", ("pipeline/frame_queue.py",)),
     ("timing wrappers (benchmark)", ("benchmarks/timed.py",)),
     ("stage timer", ("pipeline/timing.py",)),
+    ("detection schedule", ("pipeline/schedule.py",)),
     ("processor (rest)", ("pipeline/processor.py",)),
     ("runner (rest)", ("pipeline/runner.py",)),
 )
@@ -116,13 +117,13 @@ def parse_raw(path: Path) -> dict[str, Any]:
 
 
 def profile_run(video: Path, workdir: Path, faces: int, out_dir: Path,
-                rate: int = 500) -> dict[str, Any] | None:
+                rate: int = 500, raw_name: str = "profile-raw.txt") -> dict[str, Any] | None:
     """Run :mod:`benchmarks.profile_target` under ``py-spy record``; ``None`` without py-spy."""
     py_spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
     if not Path(py_spy).exists():
         print("py-spy not found (pip install py-spy): profile skipped", file=sys.stderr)
         return None
-    raw = out_dir / "profile-raw.txt"
+    raw = out_dir / raw_name
     target = [sys.executable, "-m", "benchmarks.profile_target", str(video), str(workdir),
               str(faces)]
     cmd = [py_spy, "record", "--rate", str(rate), "--format", "raw", "--output", str(raw),

@@ -33,6 +33,10 @@ class RunResult:
     frame_ms: dict[str, float] | None = None
     #: Median seconds from a watchlisted face's first appearance to its alert.
     time_to_alert_s: float | None = None
+    #: CPU seconds the process used during the run (every thread; load-independent, unlike
+    #: fps on a shared machine), and the cameras that ran at once (``frames`` is per camera).
+    cpu_s: float | None = None
+    cameras: int = 1
 
     @property
     def fps(self) -> float:
@@ -43,10 +47,10 @@ class RunResult:
         """(wall time − sum of raw model calls) / sum of raw model calls.
 
         ``isolated`` uses the calls replayed alone; otherwise the calls as timed inside
-        the pipeline run.
+        the pipeline run. Not defined for several cameras (their calls overlap in time).
         """
         calls = self.isolated_calls if isolated else self.model_calls
-        if not calls or calls["total_s"] <= 0:
+        if not calls or calls["total_s"] <= 0 or self.cameras > 1:
             return None
         return float((self.wall_s - calls["total_s"]) / calls["total_s"])
 
@@ -54,7 +58,7 @@ class RunResult:
         """As :meth:`overhead` in the run, leaving out start-up (threads, opening the file,
         the first decode) and shut-down: what a camera that runs for hours sees."""
         calls = self.model_calls
-        if not calls or calls["total_s"] <= 0 or self.startup_s is None:
+        if not calls or calls["total_s"] <= 0 or self.startup_s is None or self.cameras > 1:
             return None
         steady = self.wall_s - self.startup_s - (self.shutdown_s or 0.0)
         return float((steady - calls["total_s"]) / calls["total_s"])
@@ -132,6 +136,9 @@ def summarise(runs: Sequence[RunResult]) -> dict[str, Any]:
         "frame_ms_p50": spread([r.frame_ms["p50"] for r in runs if r.frame_ms]),
         "frame_ms_p95": spread([r.frame_ms["p95"] for r in runs if r.frame_ms]),
         "recognitions": spread([float(r.counters["recognitions"]) for r in runs]),
+        "cpu_ms_per_frame": spread([1000.0 * r.cpu_s / (r.frames * r.cameras) for r in runs
+                                    if r.cpu_s is not None and r.frames]),
+        "alerts": spread([float(r.counters["alerts"]) for r in runs]),
         "faces_seen": spread([float(r.counters["faces_seen"]) for r in runs]),
         "load_average": spread([r.load_average for r in runs if r.load_average is not None]),
     }

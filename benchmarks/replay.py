@@ -7,9 +7,9 @@ import time
 from collections.abc import Mapping, Sequence
 
 from benchmarks.timed import CallLog
-from lfr_framework.interfaces import CameraSource
+from lfr_framework.interfaces import CameraSource, KeypointRefiner, RegionDetector
 from lfr_framework.pipeline.processor import SharedComponents
-from lfr_framework.types import Detection
+from lfr_framework.types import Detection, Region
 
 
 def replay_model_calls(
@@ -18,12 +18,16 @@ def replay_model_calls(
     log: CallLog,
     aligned: Mapping[int, Sequence[Detection]] | None = None,
     max_frames: int | None = None,
+    regions: Mapping[int, Sequence[Region]] | None = None,
+    refined: Mapping[int, Sequence[Detection]] | None = None,
     top_k: int = 1,
 ) -> None:
     """Detect on every frame of ``camera``; align, embed (one batch per frame) and search
     the faces ``aligned`` lists for that frame index. Adds each call's time to ``log``.
 
-    Without ``aligned`` (a warm-up), every detected face is aligned and embedded.
+    Without ``aligned`` (a warm-up), every detected face is aligned and embedded. With
+    ``regions``, a frame listed there is searched on the whole frame and those tiles only
+    (the pipeline's detection schedule); ``refined`` faces are refined first.
     """
     camera.open()
     try:
@@ -32,9 +36,19 @@ def replay_model_calls(
             frame = camera.read()
             if frame is None:
                 break
+            detector = components.detector
+            tiles = None if regions is None else regions.get(index)
             start = time.perf_counter()
-            found = components.detector.detect(frame.image)
+            if tiles is not None and isinstance(detector, RegionDetector):
+                found = detector.detect_regions(frame.image, tiles, True)
+            else:
+                found = detector.detect(frame.image)
             log.add("detect", time.perf_counter() - start)
+            if refined and isinstance(detector, KeypointRefiner):
+                for detection in refined.get(index, ()):
+                    start = time.perf_counter()
+                    detector.refine(frame.image, detection)
+                    log.add("refine", time.perf_counter() - start)
             faces = found if aligned is None else aligned.get(index, ())
             if faces:
                 crops = []

@@ -29,7 +29,8 @@ def _opt(value: dict[str, float] | None, fmt: str) -> str:
 def table(summaries: list[dict[str, Any]]) -> str:
     """A plain-text table of the medians (spread in brackets)."""
     head = (f"{'system':<19} {'scene':<14} {'fps':>22} {'det/frame':>9} {'TPIR':>5} "
-            f"{'false':>5} {'frame p95':>9} {'overhead(run)':>13} {'(steady)':>9}")
+            f"{'false':>5} {'frame p95':>9} {'overhead(run)':>13} {'(steady)':>9} "
+            f"{'CPU ms/frame':>12}")
     lines = [head, "-" * len(head)]
     for s in summaries:
         fps = s["fps"]
@@ -42,7 +43,8 @@ def table(summaries: list[dict[str, Any]]) -> str:
             f"{_med(s['detections_per_frame']):>9.2f} {tpir_text:>5} "
             f"{_med(s['false_alerts']):>5.0f} {_opt(s.get('frame_ms_p95'), '{:>7.0f}ms')} "
             f"{_opt(s['overhead_in_pipeline'] if ours else None, '{:>+13.1%}')} "
-            f"{_opt(s['overhead_steady'] if ours else None, '{:>+9.1%}')}"
+            f"{_opt(s['overhead_steady'] if ours else None, '{:>+9.1%}')} "
+            f"{_opt(s.get('cpu_ms_per_frame'), '{:>12.1f}')}"
         )
     return "\n".join(lines)
 

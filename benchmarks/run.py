@@ -37,7 +37,7 @@ from benchmarks.report import (
 )
 from benchmarks.requirements import ensure_installed
 from benchmarks.scenes import WATCHLIST, RenderedScene, SceneCase, render, write_watchlist
-from benchmarks.systems import PEERS, SYSTEMS, System
+from benchmarks.systems import PEERS, STREET_ONLY, SYSTEMS, System
 from lfr_framework.errors import ConfigurationError
 
 WATCHLIST_IDENTITIES = {identity for _, identity in WATCHLIST.values()}
@@ -72,6 +72,15 @@ class Mode:
     #: Memory section: seconds each camera count runs; the soak's minutes.
     memory_camera_s: float = 20.0
     soak_minutes: float = 30.0
+    #: Seconds of the 1080p street scene (0: none); peers and our variants run on it.
+    street_s: float = 4.0
+
+    def runs_on(self, system: str, scene: RenderedScene) -> int:
+        """How many runs ``system`` gets on ``scene`` (street-only variants: none elsewhere,
+        one on the street)."""
+        if system in STREET_ONLY:
+            return self.runs_of(system) if scene.case.kind == "street" else 0
+        return self.runs_of(system)
 
     def runs_of(self, system: str, default: int = 1) -> int:
         """How many runs per scene ``system`` gets."""
@@ -80,14 +89,18 @@ class Mode:
 
 MODES = {
     "fast": Mode("fast", ((720, 1), (720, 5), (1080, 5)), 4.0,
-                 (("lfr", 3), ("opencv-yunet-sface", 2), ("face_recognition", 1)),
+                 (("lfr", 3), ("opencv-yunet-sface", 2), ("face_recognition", 1),
+                  ("lfr-all-tiles", 1), ("lfr-prev", 1), ("lfr-2cam", 2), ("lfr-1look", 1)),
                  ("pipeline", "profile", "recogniser", "search", "memory", "service"),
                  (100, 1_000, 10_000, 100_000), 400, 100_000, 50, 10.0,
                  search_sources=("sface",), recogniser_repeats=2, recogniser_calls=30,
                  recogniser_placements=1, memory_camera_s=15.0),
     "full": Mode("full", ((720, 1), (720, 5), (720, 20), (1080, 1), (1080, 5), (1080, 20)),
-                 8.0, (("lfr", 5), ("opencv-yunet-sface", 3), ("face_recognition", 1)),
-                 SECTIONS, (100, 1_000, 10_000, 100_000, 1_000_000), 400, 100_000, 200, 30.0),
+                 8.0, (("lfr", 5), ("opencv-yunet-sface", 3), ("face_recognition", 1),
+                       ("lfr-all-tiles", 2), ("lfr-prev", 2), ("lfr-2cam", 3),
+                       ("lfr-1look", 2)),
+                 SECTIONS, (100, 1_000, 10_000, 100_000, 1_000_000), 400, 100_000, 200, 30.0,
+                 street_s=8.0),
 }
 
 
@@ -109,9 +122,13 @@ def parse_args(argv: list[str]) -> tuple[Mode, argparse.Namespace]:
     group.add_argument("--full", action="store_true", help="everything (make bench-full)")
     parser.add_argument("--only", help=f"comma-separated sections, from: {', '.join(SECTIONS)}")
     parser.add_argument("--runs", type=int, help="runs per scene for every system")
-    parser.add_argument("--faces", help="comma-separated faces in view, e.g. 1,5,20")
+    parser.add_argument("--faces", help="comma-separated faces in view, e.g. 1,5,20 (0: no "
+                                             "crowd scene, the street scene alone)")
     parser.add_argument("--heights", help="comma-separated frame heights, from 720,1080")
     parser.add_argument("--duration", type=float, help="scene length in seconds")
+    parser.add_argument("--street", type=float,
+                        help="seconds of the 1080p street scene (0: leave it out; default 4, "
+                             "8 with --full)")
     parser.add_argument("--systems", help=f"comma-separated, from: {', '.join(SYSTEMS)}")
     parser.add_argument("--sizes", help="1:N search sizes, e.g. 1000,10000,100000")
     parser.add_argument("--soak-minutes", type=float,
@@ -145,7 +162,9 @@ def parse_args(argv: list[str]) -> tuple[Mode, argparse.Namespace]:
         if args.runs < 1:
             parser.error("--runs must be at least 1")
         mode = replace(mode, runs=tuple((s, args.runs) for s, _ in mode.runs))
-    if args.faces or args.heights:
+    if args.faces == "0":  # the street scene alone
+        mode = replace(mode, scenes=())
+    elif args.faces or args.heights:
         faces = (_ints(args.faces, "--faces", parser) if args.faces
                  else tuple(dict.fromkeys(f for _, f in mode.scenes)))
         heights = (_ints(args.heights, "--heights", parser) if args.heights
@@ -157,6 +176,10 @@ def parse_args(argv: list[str]) -> tuple[Mode, argparse.Namespace]:
         if args.duration <= 0:
             parser.error("--duration must be positive")
         mode = replace(mode, duration_s=args.duration)
+    if args.street is not None:
+        if args.street < 0:
+            parser.error("--street must be 0 or more")
+        mode = replace(mode, street_s=args.street)
     if args.sizes:
         mode = replace(mode, search_sizes=_ints(args.sizes, "--sizes", parser))
     if args.soak_minutes is not None:
@@ -229,6 +252,10 @@ def run_pipeline(mode: Mode, out: Path, work: Path, replay: bool) -> dict[str, A
         case = SceneCase.of(height, faces, mode.duration_s)
         say(f"rendering {case.name} ({mode.duration_s:g} s at {case.width}x{case.height}) …")
         scenes.append(render(case, out / "scenes"))
+    if mode.street_s > 0:
+        case = SceneCase.street(mode.street_s)
+        say(f"rendering {case.name} ({mode.street_s:g} s at 1920x1080, 20 faces in view) …")
+        scenes.append(render(case, out / "scenes"))
     systems: list[System] = [SYSTEMS[name](work) for name, _ in mode.runs]
     for system in systems:
         say(f"loading {system.name} (models, watchlist; not timed) …")
@@ -239,11 +266,11 @@ def run_pipeline(mode: Mode, out: Path, work: Path, replay: bool) -> dict[str, A
     for scene in scenes:
         for i in range(most):
             for system in systems:  # interleaved, so drift hits every system alike
-                if i >= mode.runs_of(system.name):
+                if i >= mode.runs_on(system.name, scene):
                     continue
                 result = system.run(scene, replay=replay)
                 runs.append(result)
-                say(f"  {scene.case.name} run {i + 1}/{mode.runs_of(system.name)} "
+                say(f"  {scene.case.name} run {i + 1}/{mode.runs_on(system.name, scene)} "
                     f"{system.name}: {result.fps:.1f} fps, TPIR {result.pass_tpir}, "
                     f"false alerts {result.false_alerts}")
     system_info = {s.name: s.info() for s in systems}
@@ -256,6 +283,18 @@ def run_pipeline(mode: Mode, out: Path, work: Path, replay: bool) -> dict[str, A
             "summaries": summaries, "ratios": peer_ratios(summaries, "lfr", PEERS),
             "runs": [r.as_dict() for r in runs],
             "_videos": {s.case.name: (str(s.video), s.case.faces_in_view) for s in scenes}}
+
+
+def print_profile(label: str, profile: dict[str, Any] | None) -> None:
+    """The worker thread's busy share, the share outside the model calls, the top buckets."""
+    if not profile:
+        return
+    worker = profile["worker"]
+    print(f"\nprofile, {label}, worker thread ({worker['samples']} samples): busy "
+          f"{worker['busy_share'] or 0:.1%}, of which outside the model calls "
+          f"{worker['outside_models_share_of_busy'] or 0:.1%}")
+    for bucket, row in list(worker["buckets"].items())[:10]:
+        print(f"  {row['share']:6.1%}  {bucket}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -310,13 +349,14 @@ def main(argv: list[str] | None = None) -> int:
         say("profiling one lfr run on the 5-face 720p scene with py-spy …")
         profile = profile_run(Path(video), work, faces, out)
         payload["profile"] = profile
-        if profile:
-            worker = profile["worker"]
-            print(f"\nprofile, worker thread ({worker['samples']} samples): busy "
-                  f"{worker['busy_share'] or 0:.1%}, of which outside the model calls "
-                  f"{worker['outside_models_share_of_busy'] or 0:.1%}")
-            for bucket, row in list(worker["buckets"].items())[:10]:
-                print(f"  {row['share']:6.1%}  {bucket}")
+        print_profile("5-face 720p", profile)
+        if mode.street_s > 0:
+            street = render(SceneCase.street(mode.street_s), out / "scenes")
+            write_watchlist(work / "watchlist")
+            say("profiling one lfr run on the street scene with py-spy …")
+            payload["profile_street"] = profile_run(street.video, work, 20, out,
+                                                    raw_name="profile-street-raw.txt")
+            print_profile("street 1080p", payload["profile_street"])
     if "search" in mode.sections:
         from benchmarks.search import run_in_subprocess
 

@@ -178,6 +178,8 @@ class Setup:
     entry_id: str
     key: dict[str, str]
     officer_tokens: list[str]
+    #: The deployment's recogniser model and operating threshold (ingest checks them).
+    operating: dict[str, Any]
 
 
 async def set_up(client: Any, admin_name: str, officers: int, photo: bytes) -> Setup:
@@ -212,13 +214,15 @@ async def set_up(client: Any, admin_name: str, officers: int, photo: bytes) -> S
         _check(await client.post(f"/deployments/{dep}/assignments", headers=admin,
                                  json={"user_id": user_id}), 201)
         tokens.append(headers["Authorization"].removeprefix("Bearer "))
-    return Setup(str(dep), str(entry["id"]), {"X-API-Key": key}, tokens)
+    point = _check(await client.get(f"/deployments/{dep}", headers=admin))["operating_point"]
+    operating = {"model_id": point["model_id"], "threshold": point["threshold"]}
+    return Setup(str(dep), str(entry["id"]), {"X-API-Key": key}, tokens, operating)
 
 
-def _alert(entry_id: str, i: int) -> dict[str, Any]:
+def _alert(setup: Setup, i: int) -> dict[str, Any]:
     now = datetime.now(UTC)
-    return {"camera_id": "cam-1", "entry_id": entry_id, "score": 0.7, "threshold": 0.363,
-            "model_id": "sface-2021dec-int8bq", "track_id": i, "raised_at": now.isoformat(),
+    return {"camera_id": "cam-1", "entry_id": setup.entry_id, "score": 0.7, **setup.operating,
+            "track_id": i, "raised_at": now.isoformat(),
             "frame_timestamp": (now - timedelta(milliseconds=40)).isoformat()}
 
 
@@ -265,7 +269,7 @@ async def measure_latency(client: Any, base: str, setup: Setup, officers: int,
     for i in range(plan.latency_alerts):
         if time.monotonic() > deadline:
             break
-        body = _alert(setup.entry_id, i)
+        body = _alert(setup, i)
         start = time.perf_counter()
         r = await client.post("/ingest/alerts", json=body,
                               headers={**setup.key, "Idempotency-Key": uuid.uuid4().hex})
@@ -312,7 +316,7 @@ async def measure_ingest(client: Any, base: str, setup: Setup,
             if time.monotonic() > deadline:
                 return
             start = time.perf_counter()
-            r = await client.post("/ingest/alerts", json=_alert(setup.entry_id, i),
+            r = await client.post("/ingest/alerts", json=_alert(setup, i),
                                   headers={**setup.key, "Idempotency-Key": uuid.uuid4().hex})
             if r.status_code == 201:
                 times.append(time.perf_counter() - start)

@@ -68,6 +68,39 @@ def _lfr_spinning(workdir: Path) -> System:
         "runtime": "onnxruntime", "rewrite_prelu": False})
 
 
+def _lfr_all_tiles(workdir: Path) -> System:
+    from benchmarks.lfr_system import LfrSystem
+
+    # Every tile of every frame: the defaults before detection was scheduled across frames.
+    return LfrSystem(workdir, name="lfr-all-tiles",
+                     sections={"detection": {"tiles_per_frame": "all"}})
+
+
+def _lfr_previous(workdir: Path) -> System:
+    from benchmarks.lfr_system import LfrSystem
+
+    # The defaults before the street-accuracy work: the whole frame only, no refinement,
+    # the quality gate at 40 px (docs/evaluation.md).
+    return LfrSystem(workdir, name="lfr-prev", detector_options={"tiles": 1, "refine": False},
+                     sections={"quality": {"min_face_px": 40, "min_inter_eye_px": 12}})
+
+
+def _lfr_two_cameras(workdir: Path) -> System:
+    from benchmarks.lfr_system import LfrSystem
+
+    # Two cameras on one node (one deployment, the models shared): fps is per camera.
+    return LfrSystem(workdir, name="lfr-2cam", cameras=2)
+
+
+def _lfr_one_look(workdir: Path) -> System:
+    from benchmarks.lfr_system import LfrSystem
+
+    # One recognition per track, its first good shot: no better shot, no second look.
+    return LfrSystem(workdir, name="lfr-1look", sections={
+        "recognition": {"cooldown_s": 0.0, "better_shot_margin": 10.0,
+                        "recheck_interval_s": 86400.0}})
+
+
 def _face_recognition(workdir: Path) -> System:
     from benchmarks.face_recognition_system import FaceRecognitionSystem
 
@@ -88,6 +121,12 @@ SYSTEMS: dict[str, Callable[[Path], System]] = {
     "lfr-ort": _lfr_onnxruntime,
     "lfr-ort1t": _lfr_one_thread,
     "lfr-spin": _lfr_spinning,
+    "lfr-all-tiles": _lfr_all_tiles,
+    "lfr-prev": _lfr_previous,
+    "lfr-2cam": _lfr_two_cameras,
+    "lfr-1look": _lfr_one_look,
 }
+#: Our variants that only the street scene needs (the other scenes have large faces only).
+STREET_ONLY = ("lfr-all-tiles", "lfr-prev", "lfr-2cam", "lfr-1look")
 #: Peers: other libraries doing the same job, for the ratios to ours.
 PEERS = ("opencv-yunet-sface", "face_recognition")

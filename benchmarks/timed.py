@@ -14,11 +14,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from lfr_framework.interfaces import Detector, Matcher, Recogniser
-from lfr_framework.types import Candidate, Detection, Image, Templates
+from lfr_framework.interfaces import (
+    Detector,
+    KeypointRefiner,
+    Matcher,
+    Recogniser,
+    RegionDetector,
+)
+from lfr_framework.types import Candidate, Detection, Image, Region, Templates
 
 #: The model calls, in pipeline order.
-CALLS = ("detect", "align", "embed", "search")
+CALLS = ("detect", "refine", "align", "embed", "search")
 
 
 @dataclass(slots=True)
@@ -29,6 +35,9 @@ class CallLog:
     calls: dict[str, int] = field(default_factory=lambda: dict.fromkeys(CALLS, 0))
     items: dict[str, int] = field(default_factory=lambda: dict.fromkeys(CALLS, 0))
     aligned: dict[int, list[Detection]] = field(default_factory=lambda: defaultdict(list))
+    #: Per frame index: the tiles searched (scheduled detection) and the faces refined.
+    regions: dict[int, list[Region]] = field(default_factory=dict)
+    refined: dict[int, list[Detection]] = field(default_factory=lambda: defaultdict(list))
     frame_index: int = -1
     last_image_id: int | None = None
     #: ``perf_counter`` at the start of the first call and the end of the last one.
@@ -77,6 +86,36 @@ class TimedDetector:
         found = self._inner.detect(image)
         self._log.add("detect", time.perf_counter() - start)
         return found
+
+    def regions(self, width: int, height: int) -> Sequence[Region]:
+        """Forward (not timed: no model call)."""
+        inner = self._inner
+        return inner.regions(width, height) if isinstance(inner, RegionDetector) else []
+
+    def detect_regions(self, image: Image, regions: Sequence[Region],
+                       whole_frame: bool) -> list[Detection]:
+        """Forward, timing the call and noting the tiles searched."""
+        self._log.frame_index += 1
+        self._log.last_image_id = id(image)
+        self._log.regions[self._log.frame_index] = list(regions)
+        start = time.perf_counter()
+        if isinstance(self._inner, RegionDetector):
+            found = self._inner.detect_regions(image, regions, whole_frame)
+        else:
+            found = self._inner.detect(image)
+        self._log.add("detect", time.perf_counter() - start)
+        return found
+
+    def refine(self, image: Image, detection: Detection) -> Detection:
+        """Forward, timing the call (a model run on a crop) as ``refine``."""
+        if not isinstance(self._inner, KeypointRefiner):
+            return detection
+        start = time.perf_counter()
+        better = self._inner.refine(image, detection)
+        self._log.add("refine", time.perf_counter() - start)
+        if id(image) == self._log.last_image_id:
+            self._log.refined[self._log.frame_index].append(detection)
+        return better
 
 
 class TimedRecogniser:

@@ -14,6 +14,7 @@ import pydantic
 from lfr_framework.errors import ConfigurationError
 from lfr_framework.pipeline.policy import RecognitionSettings
 from lfr_framework.pipeline.quality import QualitySettings
+from lfr_framework.pipeline.schedule import DetectionSettings
 from lfr_framework.pipeline.tracker import TrackerSettings
 from lfr_framework.thresholds.policy import (
     DEFAULT_TARGET_FPIR,
@@ -86,6 +87,10 @@ class PipelineOptions(_Strict):
     realtime: bool = pydantic.Field(
         True, description="drop the oldest frames under overload (live cameras)"
     )
+    detector_per_camera: bool = pydantic.Field(
+        True, description="build the detector once per camera, so that cameras detect at "
+        "once (a BlazeFace detector runs on one core); false: one detector, shared in turn"
+    )
 
 
 class DeploymentConfig(_Strict):
@@ -102,6 +107,7 @@ class DeploymentConfig(_Strict):
     quality: QualitySettings = QualitySettings()
     tracker: TrackerSettings = TrackerSettings()
     recognition: RecognitionSettings = RecognitionSettings()
+    detection: DetectionSettings = DetectionSettings()
 
     @pydantic.field_validator("cameras")
     @classmethod

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -89,6 +90,11 @@ def build_deployment(
     point = deployment_operating_point(config, host, store, recogniser[0], len(entries),
                                        sum(len(e.templates) for e in entries))
     components = SharedComponents.build(detector, recogniser, matcher)
+    if config.pipeline.detector_per_camera:
+        components.camera_detectors = [
+            (host.detectors.create(detector[1].name, config.detector.options,
+                                   "detector.options", models=store), threading.Lock())
+            for _ in config.cameras[1:]]
     cameras: list[CameraSource] = [
         host.camera_sources.create(cam.source, cam.options, f"cameras[{i}].options",
                                    camera_id=cam.id, uri=cam.uri)
@@ -114,6 +120,7 @@ def build_deployment(
         quality=config.quality,
         tracker=config.tracker,
         recognition=config.recognition,
+        detection=config.detection,
     )
     pipeline = Pipeline(settings, components, cameras, sinks, on_alert=raised)
     return BuiltDeployment(config, pipeline, components, len(entries), point)

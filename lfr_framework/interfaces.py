@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-from lfr_framework.types import Alert, Candidate, Detection, Frame, Image, Templates
+from lfr_framework.types import Alert, Candidate, Detection, Frame, Image, Region, Templates
 
 if TYPE_CHECKING:
     from lfr_framework.retention.items import Deadline, RetentionItem
@@ -49,6 +49,27 @@ class Detector(Protocol):
 
     def detect(self, image: Image) -> list[Detection]:
         """Return every face found in ``image`` (BGR, uint8), in frame pixel coordinates."""
+
+
+@runtime_checkable
+class RegionDetector(Protocol):
+    """A detector that searches a frame in parts (tiles) besides the whole (optional).
+
+    Small faces in a large frame are found only on tiles, and each tile costs a model run.
+    The pipeline then need not search every tile of every frame: its detection schedule
+    (``[detection]``, :mod:`lfr_framework.pipeline.schedule`) asks for the whole frame and
+    a few tiles in turn, and the tracker carries faces between the frames a tile is seen.
+    ``detect(image)`` must stay equal to ``detect_regions(image, regions(w, h), True)``.
+    """
+
+    def regions(self, width: int, height: int) -> Sequence[Region]:
+        """The tiles this detector searches in a ``width`` x ``height`` frame besides the
+        whole frame (none when the whole frame is enough). The same size, the same list."""
+
+    def detect_regions(self, image: Image, regions: Sequence[Region],
+                       whole_frame: bool) -> list[Detection]:
+        """Faces found in ``regions`` of ``image`` (and on the whole frame when
+        ``whole_frame``), merged where one face was found twice, in frame pixels."""
 
 
 @runtime_checkable

@@ -61,6 +61,17 @@ class BoundingBox:
 
 
 @dataclass(frozen=True, slots=True)
+class Region:
+    """A rectangle of a frame in whole pixels, ``frame[y:y + height, x:x + width]``: a part
+    of the frame a detector searches on its own (a tile)."""
+
+    x: int
+    y: int
+    width: int
+    height: int
+
+
+@dataclass(frozen=True, slots=True)
 class Detection:
     """One face found by a detector: box, confidence and named keypoints in pixels."""
 

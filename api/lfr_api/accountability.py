@@ -13,11 +13,11 @@ from lfr_api.biometrics.crypto import DEV_KEY, DataKey, Keyring, dev_mode_banner
 from lfr_api.biometrics.storage import key_ids_in_use
 from lfr_api.compliance.controller import ComplianceController
 from lfr_api.compliance.wiring import wire_compliance
-from lfr_api.context import AppContext, retention_of
+from lfr_api.context import AppContext, leases_of, retention_of
 from lfr_api.counters.controller import CountersController
 from lfr_api.holds.controller import HoldController
 from lfr_api.reports.controller import PublicSummaryController, ReportController
-from lfr_api.retention.service import RetentionService
+from lfr_api.retention.service import SWEEP_LEASE, RetentionService
 from lfr_api.settings import Settings
 from lfr_framework.errors import ConfigurationError
 
@@ -72,17 +72,24 @@ def check_data_keys(ctx: AppContext) -> dict[str, int]:
     return in_use
 
 
-def sweep_once(ctx: AppContext) -> None:
-    """One scheduled sweep; a failure is logged loudly and retried at the next interval."""
+def sweep_once(ctx: AppContext) -> bool:
+    """One scheduled sweep; a failure is logged loudly and retried at the next interval.
+    Only the replica holding the ``retention-sweep`` lease sweeps; the others skip. True
+    when this replica swept."""
     try:
-        report = retention_of(ctx).sweep()
+        with leases_of(ctx).hold(SWEEP_LEASE) as lease:
+            if lease is None:
+                log.debug("another replica is sweeping; this one skips this interval")
+                return False
+            report = retention_of(ctx).sweep()
     except Exception:
         log.exception("scheduled retention sweep failed; nothing was deleted half-way; it "
                       "runs again in %s s", ctx.settings.retention_sweep_seconds)
-        return
+        return False
     if report.deleted or report.held:
         log.info("retention sweep deleted %s, %d item(s) held", report.counts(),
                  len(report.held))
+    return True
 
 
 async def retention_loop(ctx: AppContext) -> None:

@@ -28,6 +28,7 @@ from lfr_api.auth.controller import AuthController
 from lfr_api.context import AppContext
 from lfr_api.contract.version import CONTRACT_VERSION
 from lfr_api.db.engine import Database, audit_trail, make_engine, upgrade
+from lfr_api.db.leases import Leases
 from lfr_api.db.models import Deployment
 from lfr_api.deployments import service as deployments
 from lfr_api.deployments.controller import (
@@ -38,11 +39,15 @@ from lfr_api.deployments.controller import (
 from lfr_api.devices.controller import DeviceController
 from lfr_api.errors import EXCEPTION_HANDLERS
 from lfr_api.feed.delivery import AlertDelivery
-from lfr_api.feed.push import fcm_publisher
+from lfr_api.feed.push import FcmPublisher, fcm_publisher, resend_loop
 from lfr_api.feed.ws_denial import WebSocketDenial
+from lfr_api.health import routes as health_routes
+from lfr_api.health.metrics import AppMetrics
+from lfr_api.inputs.middleware import InputPolicy
 from lfr_api.live.node_watchlist import NodeWatchlistController
 from lfr_api.live.pipelines import LivePipelines
 from lfr_api.live.recognition import LiveMatchers, Recognition
+from lfr_api.security import log_redaction
 from lfr_api.security.guards import public
 from lfr_api.security.middleware import AuthMiddleware
 from lfr_api.security.passwords import Passwords
@@ -71,7 +76,7 @@ ROUTE_HANDLERS: list[Any] = [
     health, AuthController, UserController, DeploymentController, PublicController,
     NodeController, WatchlistController, WatchlistImageController, IngestController,
     AlertController, DeploymentAlertsController, DeviceController, AlertDeliveryController,
-    NodeWatchlistController, *accountability.ROUTES, *WEB_APP_ROUTES,
+    NodeWatchlistController, *accountability.ROUTES, *WEB_APP_ROUTES, *health_routes.ROUTES,
 ]
 
 
@@ -97,6 +102,7 @@ class LfrServicePlugin(InitPluginProtocol):
         ctx = self.ctx
         app_config.route_handlers.extend([*ROUTE_HANDLERS, webapp_router()])
         app_config.middleware.append(DefineMiddleware(WebSocketDenial))
+        app_config.middleware.append(DefineMiddleware(InputPolicy))
         app_config.middleware.append(DefineMiddleware(AuthMiddleware, exclude=["^/schema"]))
         app_config.exception_handlers.update(EXCEPTION_HANDLERS)
         app_config.state["ctx"] = ctx
@@ -108,10 +114,13 @@ class LfrServicePlugin(InitPluginProtocol):
     @contextlib.asynccontextmanager
     async def lifespan(self, _app: Litestar) -> AsyncIterator[None]:
         ctx = self.ctx
+        log_redaction.install()  # again: the server may have configured logging since
         await ctx.delivery.start()
         await anyio.to_thread.run_sync(restore_live_matchers, ctx)
         task = asyncio.create_task(_expiry_loop(ctx))
         sweeps = asyncio.create_task(accountability.retention_loop(ctx))
+        resends = [asyncio.create_task(resend_loop(p, p.resend_every_s))
+                   for p in ctx.delivery.publishers if isinstance(p, FcmPublisher)]
         pipelines = LivePipelines(ctx) if ctx.settings.run_pipelines else None
         if pipelines is not None:
             _app.state["pipelines"] = pipelines
@@ -121,11 +130,15 @@ class LfrServicePlugin(InitPluginProtocol):
         finally:
             task.cancel()
             sweeps.cancel()
+            for resend in resends:
+                resend.cancel()
             if pipelines is not None:
                 await anyio.to_thread.run_sync(pipelines.stop_all)
             ctx.matchers.stop_all()
             await ctx.delivery.stop()
             ctx.delivery.close()
+            if ctx.leases is not None:
+                ctx.leases.close()
 
 
 def restore_live_matchers(ctx: AppContext) -> None:
@@ -166,9 +179,12 @@ def build_context(settings: Settings, host: PluginHost | None = None,
         db=Database(engine, vault=accountability.service_keyring(settings), audit=audit_trail()),
         passwords=Passwords(settings.password_hashing), tokens=AccessTokens(settings),
         recognition=Recognition(host, store), matchers=LiveMatchers(host),
-        delivery=AlertDelivery(engine, settings.redis_url, settings.feed_poll_seconds))
+        delivery=AlertDelivery(engine, settings.redis_url, settings.feed_poll_seconds),
+        leases=Leases(engine), metrics=AppMetrics(engine))
     if settings.fcm is not None:
-        ctx.delivery.add_publisher(fcm_publisher(settings.fcm, ctx.db))
+        push = fcm_publisher(settings.fcm, ctx.db, ctx.leases)
+        push.metrics = ctx.metrics
+        ctx.delivery.add_publisher(push)
     accountability.wire(ctx)
     return ctx
 
@@ -179,6 +195,7 @@ def create_app(settings: Settings | None = None, *, host: PluginHost | None = No
     """The LFR service app. ``host`` defaults to the installed plugins (tests pass their
     own ``PluginHost(load_entry_points=False)``); the database is migrated to head."""
     settings = settings or Settings.from_env()
+    log_redaction.install()
     ctx = build_context(settings, host, store, migrate)
     return Litestar(
         plugins=[LfrServicePlugin(ctx)],

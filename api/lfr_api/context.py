@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from litestar.connection import ASGIConnection
 
 from lfr_api.db.engine import Database
+from lfr_api.db.leases import Leases
 from lfr_api.feed.delivery import AlertDelivery
 from lfr_api.live.recognition import LiveMatchers, Recognition
 from lfr_api.security.passwords import Passwords
@@ -18,6 +19,7 @@ from lfr_framework.plugins import PluginHost
 if TYPE_CHECKING:
     from lfr_compliance.recorder import ComplianceRecorder
 
+    from lfr_api.health.metrics import AppMetrics
     from lfr_api.retention.service import RetentionService
 
 
@@ -37,6 +39,10 @@ class AppContext:
     retention: RetentionService | None = None
     #: The compliance plugin's recorder over the service database, if the plugin is loaded.
     compliance: ComplianceRecorder | None = None
+    #: One owner per job across replicas (set by ``build_context``).
+    leases: Leases | None = None
+    #: The replica's Prometheus metrics (set by ``build_context``).
+    metrics: AppMetrics | None = None
 
 
 def retention_of(ctx: AppContext) -> RetentionService:
@@ -44,6 +50,13 @@ def retention_of(ctx: AppContext) -> RetentionService:
     if ctx.retention is None:
         raise RuntimeError("the app context has no retention service")
     return ctx.retention
+
+
+def leases_of(ctx: AppContext) -> Leases:
+    """The app's leases (always set by ``build_context``)."""
+    if ctx.leases is None:
+        raise RuntimeError("the app context has no leases")
+    return ctx.leases
 
 
 def ctx_of(connection: ASGIConnection[Any, Any, Any, Any]) -> AppContext:

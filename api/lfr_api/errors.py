@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import sqlalchemy as sa
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
@@ -31,6 +32,12 @@ from lfr_framework.retention import (
 log = logging.getLogger("lfr_api")
 PROBLEM_JSON = "application/problem+json"
 TYPE_BASE = "https://lfr.invalid/problems/"
+#: Seconds a client is told to wait (``Retry-After``) when the database is unreachable.
+DATABASE_RETRY_AFTER_S = 5
+#: What a client is told when the database cannot be reached (REST, ingest, authentication).
+DATABASE_UNAVAILABLE_DETAIL = (
+    f"the database cannot be reached just now: retry after {DATABASE_RETRY_AFTER_S} s "
+    "(an ingest with the same Idempotency-Key)")
 
 
 class ServiceError(LFRError):
@@ -80,13 +87,55 @@ class Unprocessable(ServiceError):
     status, type_, title = 422, "unprocessable", "Unprocessable content"
 
 
+class TooManyRequests(ServiceError):
+    """Refused for now (login throttling); ``retry_after`` seconds go in ``Retry-After``."""
+
+    status, type_, title = 429, "too-many-requests", "Too many requests"
+
+    def __init__(self, detail: str, *, retry_after: int) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
+
+
+class DatabaseUnavailable(ServiceError):
+    """The database cannot be reached (an outage): try again after ``retry_after`` seconds."""
+
+    status, type_, title = 503, "database-unavailable", "Database unavailable"
+
+    def __init__(self, detail: str, *, retry_after: int = 5) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
+
+
 def problem(status: int, type_: str, title: str, detail: str, instance: str,
-            **extra: Any) -> Response[dict[str, Any]]:
+            headers: dict[str, str] | None = None, **extra: Any) -> Response[dict[str, Any]]:
     """A problem-details response."""
     body: dict[str, Any] = {"type": TYPE_BASE + type_, "title": title, "status": status,
                             "detail": detail, "instance": instance}
     body.update({k: v for k, v in extra.items() if v is not None})
-    return Response(body, status_code=status, media_type=PROBLEM_JSON)
+    return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """Whether ``exc`` means the database cannot be reached now (down, restarting, the
+    connection dropped, the pool exhausted, SQLite locked) rather than a bug or bad data:
+    the request may succeed if retried later."""
+    if isinstance(exc, sa.exc.OperationalError | sa.exc.InterfaceError
+                  | sa.exc.DisconnectionError | sa.exc.TimeoutError | TimeoutError):
+        return True
+    return isinstance(exc, sa.exc.DBAPIError) and bool(exc.connection_invalidated)
+
+
+def database_problem(request: Request[Any, Any, Any], exc: BaseException) -> Response[Any]:
+    """503 + ``Retry-After`` for an unreachable database. The driver's message is logged
+    (first line only: it names the host, never a password) and not sent to the client."""
+    orig = getattr(exc, "orig", None) or exc
+    first_line = (str(orig).strip().splitlines() or [""])[0][:200]
+    log.error("%s %s: database unavailable (%s: %s)", request.method, request.url.path,
+              type(orig).__name__, first_line)
+    return problem(503, "database-unavailable", "Database unavailable",
+                   DATABASE_UNAVAILABLE_DETAIL, request.url.path,
+                   headers={"Retry-After": str(DATABASE_RETRY_AFTER_S)})
 
 
 def _validation_errors(exc: ValidationException) -> list[dict[str, str]]:
@@ -102,8 +151,12 @@ def handle_exception(request: Request[Any, Any, Any], exc: Exception) -> Respons
     """Map any exception to a problem-details response (the app's only exception handler)."""
     path = request.url.path
     if isinstance(exc, ServiceError):
-        return problem(exc.status, exc.type_, exc.title, exc.detail, path,
-                       errors=exc.errors, **exc.extra)
+        response = problem(exc.status, exc.type_, exc.title, exc.detail, path,
+                           errors=exc.errors, **exc.extra)
+        retry_after = getattr(exc, "retry_after", None)
+        if retry_after is not None:
+            response.headers["Retry-After"] = str(retry_after)
+        return response
     if isinstance(exc, EnrolmentError):
         return problem(422, "enrolment-failed", "Image failed enrolment", str(exc), path,
                        check=exc.check)
@@ -137,6 +190,8 @@ def handle_exception(request: Request[Any, Any, Any], exc: Exception) -> Respons
         fields = ", ".join(e["field"] for e in errors)
         return problem(400, "invalid-request", "Invalid request",
                        f"the request is not valid: check {fields}", path, errors=errors)
+    if database_unavailable(exc):
+        return database_problem(request, exc)
     if isinstance(exc, HTTPException):
         titles = {401: "Not authenticated", 403: "Forbidden", 404: "Not found",
                   405: "Method not allowed", 413: "Payload too large",

@@ -66,6 +66,17 @@ class Settings:
     #: (``LFR_RETENTION_POLICY``, ``LFR_RETENTION_SWEEP_SECONDS``).
     retention_policy: str = "default"
     retention_sweep_seconds: float = 900.0
+    #: Login throttling (docs/security.md): at most this many failed logins per account and
+    #: per client address inside the window; then 429 with ``Retry-After``.
+    login_failures_per_account: int = 5
+    login_failures_per_address: int = 20
+    login_window_seconds: int = 15 * 60
+    #: How often an open feed re-checks its caller's right to the deployment (it also does
+    #: before every message it sends).
+    feed_recheck_seconds: float = 2.0
+    #: How far a camera node's clock may be from the server's (ingest checks ``raised_at``
+    #: against it; ``LFR_INGEST_CLOCK_SKEW_SECONDS``).
+    ingest_clock_skew_seconds: float = 60.0
     #: How often an open feed re-reads the outbox without a hint (``LFR_FEED_POLL_SECONDS``):
     #: the bound on delivery delay while Redis is down.
     feed_poll_seconds: float = 1.0
@@ -103,5 +114,9 @@ class Settings:
             data_keys=keyring_from_env(env, dev),
             retention_policy=env.get("LFR_RETENTION_POLICY") or "default",
             retention_sweep_seconds=_int(env, "LFR_RETENTION_SWEEP_SECONDS", 900),
+            login_failures_per_account=_int(env, "LFR_LOGIN_FAILURES_PER_ACCOUNT", 5),
+            login_failures_per_address=_int(env, "LFR_LOGIN_FAILURES_PER_ADDRESS", 20),
+            login_window_seconds=_int(env, "LFR_LOGIN_WINDOW_SECONDS", 15 * 60),
+            ingest_clock_skew_seconds=_int(env, "LFR_INGEST_CLOCK_SKEW_SECONDS", 60),
             feed_poll_seconds=_int(env, "LFR_FEED_POLL_SECONDS", 1),
         )

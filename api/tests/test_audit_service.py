@@ -36,9 +36,16 @@ def history(api: Api, photo_bytes: dict[str, bytes]) -> dict[str, Any]:
     uid, _ = api.add_user(Role.officer)
     assert api.client.patch(f"/users/{uid}", json={"role": "supervisor"},
                             headers=h[Role.admin]).status_code == 200
-    live = live_deployment(api, photo_bytes["obama"], cameras=("cam-1", "cam-2"))
-    assert api.client.delete(f"/deployments/{live.id}/cameras/cam-2",
+    draft = api.client.post("/deployments", json={"name": "Draft", "location": "x"},
+                            headers=h[Role.admin]).json()["id"]
+    assert api.client.post(f"/deployments/{draft}/cameras", headers=h[Role.admin], json={
+        "camera_id": "cam-2", "source": "video", "uri": "file:///dev/null"}).status_code == 201
+    assert api.client.delete(f"/deployments/{draft}/cameras/cam-2",
                              headers=h[Role.admin]).status_code == 204
+    live = live_deployment(api, photo_bytes["obama"], cameras=("cam-1", "cam-2"))
+    # once authorised, cameras are part of what was authorised (409, nothing recorded)
+    assert api.client.delete(f"/deployments/{live.id}/cameras/cam-2",
+                             headers=h[Role.admin]).status_code == 409
     crop = crop_of(photo_bytes["obama2"])
     alert = ingest_alert(api, live, crop=crop)
     decision = {"decision": "engage", "outcome": "arrested"}

@@ -43,15 +43,15 @@ class Killed(BaseException):
 @pytest.fixture(scope="module")
 def stored(api: Api, photo_bytes: dict[str, bytes]) -> dict[str, Any]:
     """One enrolled image (and template) and two alerts with crops, one with a template."""
-    from lfr_api.testing.data import in_process_alert
+    from lfr_api.testing.data import as_stored, in_process_alert
 
     live = live_deployment(api, photo_bytes["obama"])
     crop = crop_of(photo_bytes["obama2"])
     template = np.random.default_rng(7).standard_normal((1, 128)).astype(np.float32)
     a1 = ingest_alert(api, live, crop=crop)
     a2 = in_process_alert(api, live, photo_bytes["obama3"], template)
-    return {"live": live, "crop": crop, "template": template, "alerts": [a1, a2],
-            "photo": photo_bytes["obama"]}
+    return {"live": live, "crop": as_stored(crop), "template": template, "alerts": [a1, a2],
+            "photo": as_stored(photo_bytes["obama"])}
 
 
 def _rows(engine: sa.Engine) -> list[tuple[str, str, str, bytes]]:

@@ -262,11 +262,14 @@ def test_the_client_resumes_after_a_drop_without_loss_or_duplicates(
         assert r.status_code == 200, r.text
     node = {"X-API-Key": deployment["key"]}
 
+    point = s.http.get(f"/deployments/{dep}", headers=s.admin).json()["operating_point"]
+
     def ingest(name: str) -> str:
         t = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime())
         r = s.http.post("/ingest/alerts", headers={**node, "Idempotency-Key": name}, json={
             "camera_id": "gate-1", "entry_id": deployment["entries"]["biden"], "score": 0.5,
-            "threshold": 0.363, "model_id": "sface", "raised_at": t, "frame_timestamp": t})
+            "threshold": point["threshold"], "model_id": point["model_id"], "raised_at": t,
+            "frame_timestamp": t})
         assert r.status_code == 201, r.text
         return str(r.json()["id"])
 

@@ -46,10 +46,10 @@ def _commit_unannounced(api: Api, live: LiveDeployment) -> str:
     t = now()
     new = service.NewAlert(deployment_id=live.id, idempotency_key=str(uuid.uuid4()),
                            camera_id="cam-1", entry_id=live.entry["id"], score=0.7,
-                           threshold=0.5, model_id="sface", track_id=7, raised_at=t,
+                           track_id=7, raised_at=t, **api.operating(live.id),
                            frame_timestamp=t, source="test")
     with api.ctx.db.session() as session:
-        _, alert = service._insert(session, new)
+        _, alert = service._insert(api.ctx, session, new)
     return alert.id
 
 

@@ -9,6 +9,7 @@ import pytest
 from lfr_api.db.models import WatchlistEntry, WatchlistImage
 from lfr_api.security.roles import Role
 from lfr_api.testing.api import Api, authorisation, enrol, now
+from lfr_api.testing.data import as_stored
 from sqlmodel import func, select
 
 
@@ -30,10 +31,10 @@ def live(api: Api, photo_bytes: dict[str, bytes]) -> dict[str, Any]:
     return {"dep": dep, "entry": r.json(), "key": api.service_key(dep)}
 
 
-def _alert_body(entry_id: str, camera: str = "cam-1") -> dict[str, Any]:
+def _alert_body(api: Api, live: dict[str, Any], camera: str = "cam-1") -> dict[str, Any]:
     t = now().isoformat()
-    return {"camera_id": camera, "entry_id": entry_id, "score": 0.71, "threshold": 0.5,
-            "model_id": "sface", "raised_at": t, "frame_timestamp": t}
+    return {"camera_id": camera, "entry_id": live["entry"]["id"], "score": 0.71,
+            **api.operating(live["dep"]), "raised_at": t, "frame_timestamp": t}
 
 
 def _counts(api: Api) -> tuple[int, int]:
@@ -122,7 +123,7 @@ def test_watchlist_add_and_remove_reach_the_live_matcher(
     assert r.status_code == 201 and len(matcher) == size + 1
     entry = r.json()
     img = api.client.get(entry["images"][0]["link"], headers=api.headers[Role.officer])
-    assert img.status_code == 200 and img.content == photo_bytes["biden"]
+    assert img.status_code == 200 and img.content == as_stored(photo_bytes["biden"])
     listed = api.client.get(f"/deployments/{live['dep']}/watchlist",
                             headers=api.headers[Role.supervisor]).json()
     assert entry["id"] in [e["id"] for e in listed]
@@ -133,7 +134,7 @@ def test_watchlist_add_and_remove_reach_the_live_matcher(
 
 
 def test_ingest_is_idempotent_and_needs_a_key(api: Api, live: dict[str, Any]) -> None:
-    body = _alert_body(live["entry"]["id"])
+    body = _alert_body(api, live)
     _problem(api.client.post("/ingest/alerts", json=body, headers=live["key"]), 400)
     h = {**live["key"], "Idempotency-Key": "same-key"}
     first = api.client.post("/ingest/alerts", json=body, headers=h)
@@ -155,7 +156,7 @@ def test_decisions_live_updates_conflicts_amendments_and_resume(
     c, h = api.client, api.headers
     url = f"/deployments/{live['dep']}/feed"
     with c.websocket_connect(url, headers=h[Role.officer]) as ws:
-        r = c.post("/ingest/alerts", json=_alert_body(live["entry"]["id"]),
+        r = c.post("/ingest/alerts", json=_alert_body(api, live),
                    headers={**live["key"], "Idempotency-Key": "decide-1"})
         raised = ws.receive_json(timeout=5)
         while raised["alert"]["id"] != r.json()["id"]:

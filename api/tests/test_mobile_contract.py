@@ -88,8 +88,8 @@ def test_messages_the_live_feed_sends_validate(api: Api, photo_bytes: dict[str, 
     def raise_alert(name: str) -> dict[str, Any]:
         t = now().isoformat()
         r = c.post("/ingest/alerts", headers={**key, "Idempotency-Key": name}, json={
-            "camera_id": "cam-1", "entry_id": entry["id"], "score": 0.66, "threshold": 0.5,
-            "model_id": "sface", "raised_at": t, "frame_timestamp": t})
+            "camera_id": "cam-1", "entry_id": entry["id"], "score": 0.66,
+            **api.operating(dep), "raised_at": t, "frame_timestamp": t})
         assert r.status_code == 201, r.text
         return dict(r.json())
 

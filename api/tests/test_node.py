@@ -18,6 +18,7 @@ from lfr_api.node import client as node_client
 from lfr_api.node.cli import node
 from lfr_api.node.outbox import AlertOutbox
 from lfr_api.node.runner import NodeRunner, WatchlistSync
+from lfr_api.node.store import NodeStore, node_keyring
 from lfr_api.security.roles import Role
 from lfr_api.testing.api import Api, enrol, now
 from lfr_api.testing.live import LiveServer, free_port, live_api
@@ -49,13 +50,19 @@ def video(tmp_path_factory: pytest.TempPathFactory, real_photos: dict[str, Path]
     return path
 
 
+@pytest.fixture
+def state(tmp_path: Path) -> Iterator[NodeStore]:
+    """The node's own disk state (a fresh one per test)."""
+    store = NodeStore(tmp_path / "node" / "outbox.db", node_keyring("lfrk_test", env={}))
+    yield store
+    store.close()
+
+
 def _deployment(api: Api, photo_bytes: dict[str, bytes], uri: str = "file:///dev/null",
-                live: bool = True) -> dict[str, Any]:
-    dep = api.deployment(cameras=())
-    r = api.client.post(f"/deployments/{dep}/cameras", headers=api.headers[Role.admin], json={
-        "camera_id": "platform-2", "source": "video", "uri": uri,
-        "location_name": "Platform 2"})
-    assert r.status_code == 201, r.text
+                live: bool = True, options: dict[str, Any] | None = None) -> dict[str, Any]:
+    dep = api.deployment(cameras=("platform-2",),
+                         camera_fields={"uri": uri, "location_name": "Platform 2",
+                                        "options": options or {}})
     entry = enrol(api, dep, [("obama.jpg", photo_bytes["obama"])]).json()
     if live:
         r = api.client.post(f"/deployments/{dep}/start", headers=api.headers[Role.admin])
@@ -64,10 +71,10 @@ def _deployment(api: Api, photo_bytes: dict[str, bytes], uri: str = "file:///dev
     return {"dep": dep, "entry": entry, "key": key}
 
 
-def _body(entry_id: str) -> dict[str, Any]:
+def _body(api: Api, d: dict[str, Any]) -> dict[str, Any]:
     t = now().isoformat()
-    return {"camera_id": "platform-2", "entry_id": entry_id, "score": 0.7, "threshold": 0.363,
-            "model_id": "sface", "raised_at": t, "frame_timestamp": t}
+    return {"camera_id": "platform-2", "entry_id": d["entry"]["id"], "score": 0.7,
+            **api.operating(d["dep"]), "raised_at": t, "frame_timestamp": t}
 
 
 def _alerts(api: Api, dep: str) -> list[dict[str, Any]]:
@@ -78,11 +85,11 @@ def _alerts(api: Api, dep: str) -> list[dict[str, Any]]:
 
 def test_the_node_runs_the_real_pipeline_and_posts_its_alerts(
         served: tuple[Api, LiveServer], photo_bytes: dict[str, bytes], video: Path,
-        plugin_host: PluginHost) -> None:
+        plugin_host: PluginHost, state: NodeStore) -> None:
     api, server = served
     d = _deployment(api, photo_bytes, uri=str(video))
     runner = NodeRunner(server.url, d["key"], host=plugin_host,
-                        store=plugin_host.model_store(default_home()),
+                        store=plugin_host.model_store(default_home()), state=state,
                         deployment_id=d["dep"], poll_s=0.2)
     try:
         result = runner.run()
@@ -92,7 +99,7 @@ def test_the_node_runs_the_real_pipeline_and_posts_its_alerts(
     assert result.counters.faces_seen >= 2 and result.counters.alerts >= 1
     alerts = _alerts(api, d["dep"])
     assert len(alerts) == result.counters.alerts == runner.outbox.stats.acknowledged
-    assert runner.outbox.stats.rejected == 0 and runner.outbox.stats.dropped_at_close == 0
+    assert runner.outbox.stats.rejected == 0 and runner.outbox.stats.left_pending == 0
     report = api.client.get(f"/deployments/{d['dep']}/report", headers=api.headers[Role.admin])
     assert report.status_code == 200, report.text
     assert report.json()["results"]["faces_seen"] == result.counters.faces_seen
@@ -105,7 +112,7 @@ def test_the_node_runs_the_real_pipeline_and_posts_its_alerts(
 
 def test_an_alert_posted_while_the_api_is_down_arrives_exactly_once(
         plugin_host: PluginHost, photo_bytes: dict[str, bytes],
-        tmp_path_factory: pytest.TempPathFactory) -> None:
+        tmp_path_factory: pytest.TempPathFactory, state: NodeStore) -> None:
     from lfr_api.app import create_app
     from lfr_api.testing.api import make_settings
 
@@ -114,12 +121,13 @@ def test_an_alert_posted_while_the_api_is_down_arrives_exactly_once(
     setup = live_api(plugin_host, url)
     api, _ = next(setup)
     d = _deployment(api, photo_bytes)
+    body = _body(api, d)
     setup.close()  # the service goes down
     with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=5,
                       headers={"X-API-Key": d["key"]}) as http:
-        outbox = AlertOutbox(http, initial_backoff_s=0.05, max_backoff_s=0.2)
+        outbox = AlertOutbox(http, state, initial_backoff_s=0.05, max_backoff_s=0.2)
         key = str(uuid.uuid4())
-        outbox.put(key, _body(d["entry"]["id"]))
+        outbox.put(key, body)
         time.sleep(1.0)
         assert outbox.pending == 1 and outbox.stats.attempts >= 3
         assert outbox.stats.acknowledged == 0
@@ -131,7 +139,7 @@ def test_an_alert_posted_while_the_api_is_down_arrives_exactly_once(
                 time.sleep(0.05)
             assert outbox.pending == 0 and outbox.stats.acknowledged == 1
             # A retry after a lost acknowledgement is answered with the same alert.
-            outbox.put(key, _body(d["entry"]["id"]))
+            outbox.put(key, body)
             outbox.close()
             assert outbox.stats.acknowledged == 2 and outbox.stats.duplicates == 1
             with app.state["ctx"].db.session() as session:
@@ -144,12 +152,13 @@ def test_an_alert_posted_while_the_api_is_down_arrives_exactly_once(
 
 
 def test_a_refused_alert_is_not_retried_for_ever(served: tuple[Api, LiveServer],
-                                                  photo_bytes: dict[str, bytes]) -> None:
+                                                  photo_bytes: dict[str, bytes],
+                                                  state: NodeStore) -> None:
     api, server = served
     d = _deployment(api, photo_bytes)
     with node_client.node_http(server.url, d["key"]) as http:
-        outbox = AlertOutbox(http, initial_backoff_s=0.05)
-        outbox.put("bad-entry", {**_body(d["entry"]["id"]), "entry_id": "not-on-the-list"})
+        outbox = AlertOutbox(http, state, initial_backoff_s=0.05)
+        outbox.put("bad-entry", {**_body(api, d), "entry_id": "not-on-the-list"})
         outbox.close()
     assert (outbox.stats.rejected, outbox.stats.attempts, outbox.stats.acknowledged) == (1, 1, 0)
     assert "422" in outbox.stats.rejections[0]
@@ -203,10 +212,11 @@ def test_the_watchlist_is_served_only_live_and_only_to_its_node(
 
 def test_lfr_node_refuses_a_key_of_another_deployment(
         served: tuple[Api, LiveServer], photo_bytes: dict[str, bytes],
-        monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     api, server = served
     d = _deployment(api, photo_bytes, live=False)
     monkeypatch.setenv("LFR_PLUGINS", "opencv,mediapipe,arcface_onnx,usearch")
+    monkeypatch.setenv("LFR_NODE_STATE_DIR", str(tmp_path / "node"))
     result = CliRunner().invoke(node, ["--api", server.url, "--key", d["key"],
                                        "--deployment", "some-other-deployment"])
     assert result.exit_code != 0
@@ -217,16 +227,11 @@ def test_lfr_node_refuses_a_key_of_another_deployment(
 
 def test_the_node_stops_when_its_deployment_closes(
         served: tuple[Api, LiveServer], photo_bytes: dict[str, bytes], video: Path,
-        plugin_host: PluginHost) -> None:
+        plugin_host: PluginHost, state: NodeStore) -> None:
     api, server = served
-    d = _deployment(api, photo_bytes, uri=str(video))
-    r = api.client.put(f"/deployments/{d['dep']}/cameras/platform-2",
-                       headers=api.headers[Role.admin],
-                       json={"camera_id": "platform-2", "source": "video", "uri": str(video),
-                             "location_name": "Platform 2", "options": {"loop": True}})
-    assert r.status_code == 200, r.text
+    d = _deployment(api, photo_bytes, uri=str(video), options={"loop": True})
     runner = NodeRunner(server.url, d["key"], host=plugin_host,
-                        store=plugin_host.model_store(default_home()), poll_s=0.2)
+                        store=plugin_host.model_store(default_home()), state=state, poll_s=0.2)
     outcome: dict[str, Any] = {}
     thread = threading.Thread(target=lambda: outcome.update(result=runner.run()))
     thread.start()

@@ -39,7 +39,8 @@ def push_api(plugin_host: PluginHost, database_url: str, fake_fcm: FakeFcm,
     key_file = write_service_account(tmp_path_factory.mktemp("fcm") / "sa.json", _KEY,
                                      fake_fcm.token_uri)
     settings = FcmSettings(credentials_file=key_file, endpoint=fake_fcm.url, max_attempts=3,
-                           initial_backoff_s=0.1, max_backoff_s=0.4, timeout_s=5)
+                           initial_backoff_s=0.1, max_backoff_s=0.4, timeout_s=5,
+                           resend_every_s=3600)  # re-sends are run by hand here
     yield from build_api(plugin_host, database_url, fcm=settings)
 
 
@@ -71,7 +72,7 @@ def _raise(api: Api, d: dict[str, Any]) -> str:
     key = {**d["key"], "Idempotency-Key": str(uuid.uuid4())}
     r = api.client.post("/ingest/alerts", headers=key,
                         json={"camera_id": "cam-1", "entry_id": d["entry"]["id"], "score": 0.61234,
-                              "threshold": 0.363, "model_id": "sface", "raised_at": t,
+                              **api.operating(d["dep"]), "raised_at": t,
                               "frame_timestamp": t})
     assert r.status_code == 201, r.text
     return str(r.json()["id"])
@@ -145,6 +146,9 @@ def test_429_and_5xx_are_retried_with_back_off_then_recorded_undelivered(
     assert len(sends) == 3
     gaps = [b.at - a.at for a, b in itertools.pairwise(sends)]
     assert gaps[0] >= 0.09 and gaps[1] >= 0.19  # 0.1 s, then doubled
+    deadline = time.monotonic() + 10  # counted just after the record is written
+    while push_api.ctx.delivery.failures < 1 and time.monotonic() < deadline:
+        time.sleep(0.02)
     assert push_api.ctx.delivery.failures >= 1
     # The device is kept: a throttled push says nothing about the phone.
     assert len(push_api.client.get("/devices", headers=deployment["headers"]).json()) == 1
@@ -189,3 +193,31 @@ def test_bad_fcm_settings_fail_at_start(tmp_path: Path) -> None:
                                    "LFR_FCM_MAX_ATTEMPTS": "2"})
     assert parsed is not None and parsed.max_attempts == 2
     assert "~" not in str(parsed.credentials_file)
+
+
+def test_a_push_that_failed_is_sent_again_once_to_the_devices_that_missed_it(
+        push_api: Api, deployment: dict[str, Any], fake_fcm: FakeFcm) -> None:
+    from lfr_api.feed.push import FcmPublisher, resend_missed
+
+    reached = _device(push_api, deployment["headers"], "reached")
+    missed = _device(push_api, deployment["headers"], "missed")
+    fake_fcm.script[missed] = [unavailable(503)] * 3  # every attempt of the first push fails
+    alert_id = _raise(push_api, deployment)
+    [record] = _deliveries(push_api, alert_id)
+    assert (record["status"], record["failed"]) == ("partial", 1)
+    [publisher] = [p for p in push_api.ctx.delivery.publishers if isinstance(p, FcmPublisher)]
+    for _ in range(2):  # the re-send job runs twice: the missed phone gets it once
+        assert resend_missed(publisher, publisher.ttl_s) >= 1
+    assert len(fake_fcm.sends_to(reached)) == 1
+    assert len(fake_fcm.sends_to(missed)) == 4  # 3 failed attempts, then the re-send
+    records = push_api.client.get(f"/alerts/{alert_id}/deliveries",
+                                  headers=push_api.headers[Role.supervisor]).json()
+    assert [r["status"] for r in records] == ["partial", "delivered"]
+
+
+@pytest.mark.parametrize("value", ["soon", "0", "-5"])
+def test_a_bad_resend_interval_fails_at_start(value: str) -> None:
+    from lfr_framework.errors import ConfigurationError
+
+    with pytest.raises(ConfigurationError, match="LFR_FCM_RESEND_S"):
+        FcmSettings.from_env({"LFR_FCM_CREDENTIALS": "/nowhere.json", "LFR_FCM_RESEND_S": value})

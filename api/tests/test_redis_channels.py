@@ -31,7 +31,7 @@ def test_alert_reaches_the_feed_through_redis(redis_api: Api,
                                       headers=api.headers[Role.officer]) as ws:
         t = now().isoformat()
         r = api.client.post("/ingest/alerts", headers={**key, "Idempotency-Key": "r1"}, json={
-            "camera_id": "cam-1", "entry_id": entry["id"], "score": 0.7, "threshold": 0.5,
-            "model_id": "m", "raised_at": t, "frame_timestamp": t})
+            "camera_id": "cam-1", "entry_id": entry["id"], "score": 0.7,
+            **api.operating(dep), "raised_at": t, "frame_timestamp": t})
         assert r.status_code == 201
         assert ws.receive_json(timeout=5)["alert"]["id"] == r.json()["id"]

@@ -12,7 +12,8 @@ from lfr_api.testing.api import Api
 from litestar.exceptions import WebSocketDisconnect
 from litestar.routes import HTTPRoute, WebSocketRoute
 
-PUBLIC = {("/health", "GET"), ("/auth/login", "POST"), ("/auth/refresh", "POST"),
+PUBLIC = {("/health", "GET"), ("/ready", "GET"), ("/metrics", "GET"),
+          ("/auth/login", "POST"), ("/auth/refresh", "POST"),
           ("/public/deployments", "GET"),
           ("/public/deployments/{deployment_id:str}/summary", "GET"),
           # The web app's files (lfr_api/webapp): the page, bundle, service worker, icons.

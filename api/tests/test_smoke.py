@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from lfr_api.security.roles import Role
-from lfr_api.testing.api import Api, enrol
+from lfr_api.testing.api import Api, enrol, now
 
 
 def test_main_path(api: Api, photo_bytes: dict[str, bytes]) -> None:
@@ -17,9 +17,8 @@ def test_main_path(api: Api, photo_bytes: dict[str, bytes]) -> None:
     with api.client.websocket_connect(f"/deployments/{dep}/feed",
                                       headers=api.headers[Role.officer]) as ws:
         r = api.client.post("/ingest/alerts", headers={**key, "Idempotency-Key": "k1"}, json={
-            "camera_id": "cam-1", "entry_id": entry["id"], "score": 0.8, "threshold": 0.5,
-            "model_id": "m", "raised_at": "2025-01-01T00:00:00Z",
-            "frame_timestamp": "2025-01-01T00:00:00Z"})
+            "camera_id": "cam-1", "entry_id": entry["id"], "score": 0.8, **api.operating(dep),
+            "raised_at": now().isoformat(), "frame_timestamp": now().isoformat()})
         assert r.status_code == 201, r.text
         msg = ws.receive_json(timeout=5)
         assert msg["type"] == "alert.raised"

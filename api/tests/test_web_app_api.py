@@ -51,7 +51,7 @@ def _crop(photo: bytes, blur: int = 0) -> str:
 def _ingest(api: Api, live: dict[str, Any], crop: str | None = None) -> dict[str, Any]:
     t = now().isoformat()
     body: dict[str, Any] = {"camera_id": "cam-1", "entry_id": live["entry"], "score": 0.7,
-                            "threshold": 0.5, "model_id": "sface", "raised_at": t,
+                            **api.operating(live["dep"]), "raised_at": t,
                             "frame_timestamp": t}
     if crop is not None:
         body["probe_crop_jpeg_base64"] = crop
@@ -158,8 +158,15 @@ def test_the_probe_quality_is_measured_once_and_blur_shows(
     assert sharp["width"] > 100 and sharp["height"] > 100
     assert sharp["face_px"] == pytest.approx(sharp["height"] / 1.8, abs=0.1)
     assert sharp["sharpness"] > 4 * blurred["sharpness"]
-    bad = _ingest(api, live, base64.b64encode(b"not a jpeg").decode())
-    assert bad["probe_quality"] is None
+    # a crop that is not an image is refused by the image gate (was: stored, quality None)
+    r = api.client.post("/ingest/alerts", headers={**live["key"], "Idempotency-Key": "bad"},
+                        json={"camera_id": "cam-1", "entry_id": live["entry"], "score": 0.7,
+                              **api.operating(live["dep"]),
+                              "raised_at": now().isoformat(),
+                              "frame_timestamp": now().isoformat(),
+                              "probe_crop_jpeg_base64": base64.b64encode(b"not a jpeg").decode()})
+    assert r.status_code == 422, r.text
+    assert r.json()["errors"][0]["field"] == "probe_crop_jpeg_base64"
 
 
 # -- who else is looking -------------------------------------------------------------------

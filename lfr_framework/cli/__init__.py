@@ -79,3 +79,10 @@ def main() -> None:
     except LFRError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(1)
+    except Exception as exc:
+        # One line, never a traceback (it can hold what was typed); -vv logs it.
+        logging.getLogger("lfr").debug("unexpected error", exc_info=True)
+        lines = str(exc).strip().splitlines()
+        click.echo(f"error: {type(exc).__name__}: {lines[0] if lines else ''}"[:300].rstrip(),
+                   err=True)
+        sys.exit(1)

@@ -17,6 +17,7 @@ from lfr_framework.errors import (
 )
 from lfr_framework.model_spec import ImportOnly, ModelSpec
 from lfr_framework.models.fetchers import fetch_source
+from lfr_framework.private_files import private_dir
 
 _CHUNK = 1 << 20
 
@@ -151,7 +152,7 @@ class ModelStore:
                 f"expected {spec.sha256}"
             )
         location = self.location(spec.model_id)
-        location.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(location.parent)
         partial = location.with_suffix(location.suffix + ".partial")
         shutil.copyfile(candidate, partial)
         os.replace(partial, location)  # atomic: a reader never sees half a model

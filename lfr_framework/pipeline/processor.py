@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 import numpy as np
@@ -17,8 +17,9 @@ from lfr_framework.pipeline.faults import ComponentRef, FaultLog
 from lfr_framework.pipeline.policy import AlertCooldown, BestShotPolicy, RecognitionSettings
 from lfr_framework.pipeline.quality import QualityGate
 from lfr_framework.pipeline.refine import refined
+from lfr_framework.pipeline.schedule import DetectionSchedule, DetectionSettings
 from lfr_framework.pipeline.timing import StageTimer
-from lfr_framework.pipeline.tracker import Track, Tracker, TrackerSettings
+from lfr_framework.pipeline.tracker import Track, Tracker, TrackerSettings, predict
 from lfr_framework.types import (
     Alert,
     Detection,
@@ -33,8 +34,10 @@ from lfr_framework.types import (
 class SharedComponents:
     """The models one deployment's cameras share, each with a lock and its provenance.
 
-    Model calls are serialised per component: on a 2-core machine the runtimes use
-    both cores for one call already, and plugins need not be thread-safe.
+    Model calls are serialised per component: on a 2-core machine the recogniser's runtime
+    uses both cores for one call already, and plugins need not be thread-safe. A detector
+    that runs on one core (BlazeFace does) may be built once more for each further camera
+    (``camera_detectors``), so that two cameras detect at once.
     """
 
     detector: Detector
@@ -45,6 +48,8 @@ class SharedComponents:
     matcher_ref: ComponentRef
     detector_lock: threading.Lock
     recogniser_lock: threading.Lock
+    #: Detectors of the second, third … camera, each with its own lock (none: all share).
+    camera_detectors: list[tuple[Detector, threading.Lock]] = field(default_factory=list)
 
     @classmethod
     def build(
@@ -56,6 +61,14 @@ class SharedComponents:
         """Bundle built components with fresh locks."""
         return cls(detector[0], recogniser[0], matcher[0], detector[1], recogniser[1],
                    matcher[1], threading.Lock(), threading.Lock())
+
+    def for_camera(self, index: int) -> SharedComponents:
+        """The components the ``index``-th camera uses: its own detector where one was built
+        for it, the shared recogniser and matcher."""
+        if index == 0 or index > len(self.camera_detectors):
+            return self
+        detector, lock = self.camera_detectors[index - 1]
+        return replace(self, detector=detector, detector_lock=lock)
 
 
 def probe_crop(image: Image, detection: Detection, margin: float = 0.4) -> Image:
@@ -85,12 +98,15 @@ class FrameProcessor:
         timer: StageTimer,
         faults: FaultLog,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        detection: DetectionSettings | None = None,
     ) -> None:
         self.deployment_id = deployment_id
         self.camera_id = camera_id
         self.components = components
         self.quality = quality
         self.tracker = Tracker(tracker_settings)
+        self.schedule = DetectionSchedule(detection or DetectionSettings())
+        self._previous_at: datetime | None = None
         self.best_shot = BestShotPolicy(recognition)
         self.cooldown = AlertCooldown(recognition)
         self.top_k = recognition.top_k
@@ -105,7 +121,8 @@ class FrameProcessor:
         c = self.components
         try:
             with self.timer.stage("detect"), c.detector_lock:
-                detections = c.detector.detect(frame.image)
+                detections = self.schedule.detect(c.detector, frame.image,
+                                                  self._new_faces(frame.timestamp))
         except Exception as exc:
             self.counters.frames_failed += 1
             self.faults.record(c.detector_ref, exc, "frame skipped")
@@ -129,6 +146,14 @@ class FrameProcessor:
         if not chosen:
             return []
         return self._recognise(frame, chosen)
+
+    def _new_faces(self, at: datetime) -> list[tuple[float, float]]:
+        """Predicted centres of the tracks found on the previous frame that the tracker has
+        not yet seen ``min_hits`` times (the schedule looks for them again)."""
+        previous, self._previous_at = self._previous_at, at
+        limit = self.tracker.settings.min_hits
+        return [predict(t, at).centre for t in self.tracker.live_tracks
+                if t.hits < limit and t.last_seen == previous]
 
     def _refined(self, image: Image, detection: Detection) -> Detection:
         """The detector's refinement of a face about to be recognised (as it was if that

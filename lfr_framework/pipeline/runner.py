@@ -17,6 +17,7 @@ from lfr_framework.pipeline.frame_queue import FrameQueue
 from lfr_framework.pipeline.policy import RecognitionSettings
 from lfr_framework.pipeline.processor import FrameProcessor, SharedComponents
 from lfr_framework.pipeline.quality import QualityGate, QualitySettings
+from lfr_framework.pipeline.schedule import DetectionSettings
 from lfr_framework.pipeline.timing import StageTimer
 from lfr_framework.pipeline.tracker import TrackerSettings
 from lfr_framework.types import Alert, PipelineCounters
@@ -75,6 +76,7 @@ class PipelineSettings:
     quality: QualitySettings = field(default_factory=QualitySettings)
     tracker: TrackerSettings = field(default_factory=TrackerSettings)
     recognition: RecognitionSettings = field(default_factory=RecognitionSettings)
+    detection: DetectionSettings = field(default_factory=DetectionSettings)
     reconnect: ReconnectPolicy = field(default_factory=ReconnectPolicy)
 
 
@@ -129,11 +131,11 @@ class Pipeline:
             raise PipelineError("the pipeline was already started")
         self._started = True
         gate = QualityGate(self.settings.quality)
-        for cam in self.cameras:
+        for index, cam in enumerate(self.cameras):
             processor = FrameProcessor(
                 deployment_id=self.settings.deployment_id,
                 camera_id=cam.camera_id,
-                components=self.components,
+                components=self.components.for_camera(index),
                 quality=gate,
                 tracker_settings=self.settings.tracker,
                 recognition=self.settings.recognition,
@@ -141,6 +143,7 @@ class Pipeline:
                 counters=self._per_camera[cam.camera_id],
                 timer=self.timer,
                 faults=self.faults,
+                detection=self.settings.detection,
             )
             self._processors.append(processor)
             for target, role in ((self._read_loop, "reader"), (self._process_loop, "worker")):

@@ -353,10 +353,12 @@ def _ingest(stack: Stack, base: str | None = None, entry: str | None = None) -> 
     if "entry" not in stack.state:
         entries = stack.http.get(f"/deployments/{dep}/watchlist", headers=stack.admin).json()
         stack.state["entry"] = next(e["id"] for e in entries if e["reference"] == "WR-2024/0412")
+    point = stack.http.get(f"/deployments/{dep}", headers=stack.admin).json()["operating_point"]
     t = datetime.now(UTC).isoformat()
     r = httpx.post(f"{base or stack.url}/ingest/alerts", timeout=30, json={
         "camera_id": "gate-1", "entry_id": entry or stack.state["entry"], "score": 0.64,
-        "threshold": 0.36, "model_id": "sface-2021dec", "raised_at": t, "frame_timestamp": t},
+        "threshold": point["threshold"], "model_id": point["model_id"], "raised_at": t,
+        "frame_timestamp": t},
         headers={"X-API-Key": stack.state["node_key"], "Idempotency-Key": f"web-{time.time_ns()}"})
     assert r.status_code == 201, r.text
     return str(r.json()["id"])

@@ -136,11 +136,12 @@ def test_first_load_and_alert_to_card_latency_with_ten_officer_pages(
         sent: dict[str, float] = {}
         answered: list[float] = []
         with httpx.Client(base_url=stack.url, timeout=30) as http:
+            point = http.get(f"/deployments/{dep}", headers=stack.admin).json()["operating_point"]
             for n in range(ALERTS):
                 t = datetime.now(UTC).isoformat()
                 body = {"camera_id": "gate-1", "entry_id": node["entry"], "score": 0.7,
-                        "threshold": 0.36, "model_id": "sface", "raised_at": t,
-                        "frame_timestamp": t}
+                        "threshold": point["threshold"], "model_id": point["model_id"],
+                        "raised_at": t, "frame_timestamp": t}
                 started = time.time() * 1000
                 r = http.post("/ingest/alerts", json=body, headers={
                     "X-API-Key": node["X-API-Key"], "Idempotency-Key": f"budget-{n}"})

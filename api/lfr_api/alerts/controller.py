@@ -12,17 +12,25 @@ from litestar.connection import WebSocket
 from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
 from sqlmodel import col, select
 
-from lfr_api.alerts import service
+from lfr_api.alerts import ingest_checks, service
 from lfr_api.alerts.schemas import AlertOut, AmendmentIn, DecisionIn, IngestAlert
-from lfr_api.biometrics import storage
+from lfr_api.biometrics import image_gate, storage
 from lfr_api.context import ctx_of
 from lfr_api.db.models import Alert
 from lfr_api.deployments.service import visible_deployment
-from lfr_api.errors import InvalidRequest, NotFound, ServiceError
-from lfr_api.feed.hub import database_outage
+from lfr_api.errors import (
+    InvalidRequest,
+    NotFound,
+    ServiceError,
+    Unprocessable,
+    database_unavailable,
+)
+from lfr_api.feed.entitlement import FeedEntitlement
 from lfr_api.feed.session import serve_feed, try_again_later
+from lfr_api.inputs.policy import CURSOR_PATTERN, feed_cursor
 from lfr_api.security.guards import allow, principal
 from lfr_api.security.roles import Role
+from lfr_framework.errors import ImageDecodeError
 
 Req = Request[Any, Any, Any]
 A, OFC, S, C, SVC = Role.admin, Role.officer, Role.supervisor, Role.compliance, Role.service
@@ -45,23 +53,40 @@ class IngestController(Controller):
         if not idempotency_key:
             raise InvalidRequest("the Idempotency-Key header is required", errors=[
                 {"field": "Idempotency-Key", "message": "missing header"}])
-        crop = None
-        if data.probe_crop_jpeg_base64:
-            try:
-                crop = base64.b64decode(data.probe_crop_jpeg_base64, validate=True)
-            except (binascii.Error, ValueError):
-                raise InvalidRequest("probe_crop_jpeg_base64 is not valid base64", errors=[
-                    {"field": "probe_crop_jpeg_base64", "message": "not base64"}]) from None
         who = principal(request)
         assert who.deployment_id is not None
-        new = service.NewAlert(
-            deployment_id=who.deployment_id, idempotency_key=idempotency_key,
-            camera_id=data.camera_id, entry_id=data.entry_id, score=data.score,
-            threshold=data.threshold, model_id=data.model_id, track_id=data.track_id,
-            raised_at=data.raised_at, frame_timestamp=data.frame_timestamp,
-            source=who.actor, probe_crop_jpeg=crop)
-        out, created = service.record_alert(ctx_of(request), new)
+        ctx = ctx_of(request)
+        try:
+            new = service.NewAlert(
+                deployment_id=who.deployment_id, idempotency_key=idempotency_key,
+                camera_id=data.camera_id, entry_id=data.entry_id, score=data.score,
+                threshold=data.threshold, model_id=data.model_id, track_id=data.track_id,
+                raised_at=data.raised_at, frame_timestamp=data.frame_timestamp,
+                source=who.actor, probe_crop_jpeg=_gated_crop(data.probe_crop_jpeg_base64),
+                from_node=True)
+            out, created = service.record_alert(ctx, new)
+        except (Unprocessable, InvalidRequest) as exc:
+            ingest_checks.record_refusal(ctx, who.deployment_id, who.actor, data.camera_id, exc)
+            raise
         return Response(out, status_code=201 if created else 200)
+
+
+def _gated_crop(encoded: str | None) -> bytes | None:
+    """The probe crop through the image gate (re-encoded JPEG); 422 naming the field."""
+    if not encoded:
+        return None
+    field = "probe_crop_jpeg_base64"
+    try:
+        crop = base64.b64decode(encoded, validate=True)
+    except (binascii.Error, ValueError):
+        raise ingest_checks.IngestRefused(f"{field} is not valid base64", errors=[
+            {"field": field, "message": "not base64"}]) from None
+    try:
+        return image_gate.admit(crop, "the probe crop", field=field,
+                                max_pixels=image_gate.CROP_MAX_PIXELS).jpeg
+    except (image_gate.NotAnImage, image_gate.ImageTooLarge, ImageDecodeError) as exc:
+        raise ingest_checks.IngestRefused(f"{field}: {exc}", errors=[
+            {"field": field, "message": str(exc)}]) from None
 
 
 class AlertController(Controller):
@@ -86,7 +111,8 @@ class AlertController(Controller):
             found = storage.probe_crop(session, alert_id)
             if found is None:
                 raise NotFound(f"alert {alert_id} has no probe crop (none sent, or deleted)")
-            return Response(found[1], media_type=found[0], headers={"Cache-Control": "no-store"})
+            return Response(found[1], media_type=image_gate.served_type(found[0]),
+                            headers=image_gate.serve_headers(f"probe-{alert_id}"))
 
     @post("/{alert_id:str}/decision", guards=allow(OFC, S), sync_to_thread=True,
           status_code=200)
@@ -127,27 +153,31 @@ class DeploymentAlertsController(Controller):
 
     @websocket("/feed", guards=allow(A, OFC, S))
     async def feed(self, socket: WebSocket[Any, Any, Any], deployment_id: FromPath[str],
-                   after: Annotated[int | None, QueryParameter(name="after", ge=0)] = None,
+                   after: Annotated[str | None, QueryParameter(
+                       name="after", schema_extra={"pattern": CURSOR_PATTERN})] = None,
                    ) -> None:
         """Live alerts of a deployment as JSON messages (``type``, ``cursor``,
         ``contract_version``, ``alert``; schemas in ``mobile_contract/schemas``).
-        Reconnect with ``?after=<last cursor>`` to receive what was missed first; close
-        code 1013 means "try again later" (the database is unavailable)."""
+        Reconnect with ``?after=<last cursor>`` to receive what was missed first. The
+        caller's right is re-checked while the feed is open; close code 1013 means "try
+        again later" (the database is unavailable); the others are in docs/api.md."""
         ctx = ctx_of(socket)
         who = principal(socket)
+        entitlement = FeedEntitlement(ctx, socket, deployment_id)
 
         def check() -> None:
             with ctx.db.session() as session:
                 visible_deployment(session, who, deployment_id)
 
         try:
+            cursor = feed_cursor(after)
             await anyio.to_thread.run_sync(check)
         except ServiceError as exc:
             await socket.close(code=4000 + exc.status, reason=exc.detail[:120])
             return
         except Exception as exc:
-            if not database_outage(exc):
+            if not database_unavailable(exc):
                 raise
             await try_again_later(socket, "database unavailable: reconnect later")
             return
-        await serve_feed(socket, ctx, deployment_id, after)
+        await serve_feed(socket, ctx, deployment_id, cursor, entitlement)

@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from lfr_api.alerts import assessment, probe_quality
+from lfr_api.alerts import assessment, ingest_checks, probe_quality
 from lfr_api.alerts.schemas import (
     AlertOut,
     AmendmentIn,
@@ -32,6 +32,7 @@ from lfr_api.db.models import (
     Deployment,
     WatchlistEntry,
 )
+from lfr_api.db.types import new_id, utcnow
 from lfr_api.deployments.service import LIVE, get_deployment, visible_deployment
 from lfr_api.errors import Conflict, NotFound, Unprocessable
 from lfr_api.security.roles import Principal
@@ -62,6 +63,11 @@ class NewAlert:
     probe_template: bytes | None = None
     #: Tell the plugin host (False in-process: the pipeline's builder already does).
     notify_host: bool = True
+    #: The id to store it under: in-process alerts keep the core's id, so the server log,
+    #: the API, the feed and the compliance rows all name an alert the same way.
+    alert_id: str | None = None
+    #: Check it against the deployment (:mod:`.ingest_checks`): True for camera nodes.
+    from_node: bool = False
 
 
 def _iso(value: datetime) -> str:
@@ -132,7 +138,7 @@ def record_alert(ctx: AppContext, new: NewAlert) -> tuple[AlertOut, bool]:
                 found = _existing(session, new.deployment_id, new.idempotency_key)
                 if found is not None:
                     return alert_view(session, found), False
-                message, alert = _insert(session, new)
+                message, alert = _insert(ctx, session, new)
         except sa.exc.IntegrityError:
             with ctx.db.session() as session:
                 found = _existing(session, new.deployment_id, new.idempotency_key)
@@ -140,6 +146,8 @@ def record_alert(ctx: AppContext, new: NewAlert) -> tuple[AlertOut, bool]:
                     raise
                 return alert_view(session, found), False
         ctx.delivery.deliver(message)
+    if ctx.metrics is not None:
+        ctx.metrics.ingested(in_process=new.source == "in-process")
     if not new.notify_host:
         return AlertOut.model_validate(message["alert"]), True
     ctx.host.alert_raised(core.Alert(
@@ -150,7 +158,7 @@ def record_alert(ctx: AppContext, new: NewAlert) -> tuple[AlertOut, bool]:
     return AlertOut.model_validate(message["alert"]), True
 
 
-def _insert(session: Session, new: NewAlert) -> tuple[dict[str, Any], Alert]:
+def _insert(ctx: AppContext, session: Session, new: NewAlert) -> tuple[dict[str, Any], Alert]:
     deployment: Deployment = get_deployment(session, new.deployment_id)
     if deployment.state != LIVE:
         raise Conflict(f"deployment {deployment.id} is {deployment.state}, not live: "
@@ -164,7 +172,12 @@ def _insert(session: Session, new: NewAlert) -> tuple[dict[str, Any], Alert]:
     if camera is None:
         raise Unprocessable(f"camera_id {new.camera_id!r} is not a camera of this deployment",
                             errors=[{"field": "camera_id", "message": "unknown camera"}])
-    alert = Alert(deployment_id=deployment.id, idempotency_key=new.idempotency_key,
+    if new.from_node:
+        ingest_checks.check(ctx, session, deployment, model_id=new.model_id, score=new.score,
+                            threshold=new.threshold, raised_at=new.raised_at,
+                            frame_timestamp=new.frame_timestamp, now=utcnow())
+    alert = Alert(id=new.alert_id or new_id(),
+                  deployment_id=deployment.id, idempotency_key=new.idempotency_key,
                   camera_id=camera.camera_id, camera_location=camera.location_name,
                   entry_id=entry.id, entry_reference=entry.reference,
                   entry_category=entry.category, entry_reason=entry.reason, score=new.score,

@@ -22,21 +22,20 @@ class AuthController(Controller):
 
     @post("/login", guards=public, sync_to_thread=True, status_code=200)
     def login(self, request: Request[Any, Any, Any], data: JSONBody[LoginRequest]) -> TokenPair:
-        """Exchange a username and password for an access and a refresh token."""
-        ctx = ctx_of(request)
-        with ctx.db.session() as session:
-            return service.login(ctx, session, data.username, data.password)
+        """Exchange a username and password for an access and a refresh token. Throttled
+        per account and per address (429 with ``Retry-After``)."""
+        address = request.client.host if request.client else "unknown"
+        return service.login(ctx_of(request), data.username, data.password, address)
 
     @post("/refresh", guards=public, sync_to_thread=True, status_code=200)
     def refresh(self, request: Request[Any, Any, Any], data: JSONBody[RefreshRequest]) -> TokenPair:
-        """Exchange a refresh token for a new pair (the old refresh token stops working)."""
-        ctx = ctx_of(request)
-        with ctx.db.session() as session:
-            return service.refresh(ctx, session, data.refresh_token)
+        """Exchange a refresh token for a new pair (the old refresh token stops working;
+        presenting it again revokes every token of that login)."""
+        return service.refresh(ctx_of(request), data.refresh_token)
 
     @post("/logout", guards=allow(*USER_ROLES), sync_to_thread=True, status_code=204)
     def logout(self, request: Request[Any, Any, Any]) -> None:
-        """Revoke the caller's refresh tokens."""
+        """Revoke the caller's refresh tokens and access tokens (every device)."""
         with ctx_of(request).db.session() as session:
             service.logout(session, principal(request).id)
 

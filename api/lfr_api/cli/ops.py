@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import click
 
 from lfr_framework.cli.audit_cmd import DATABASE_OPTION, default_database_url
+from lfr_framework.private_files import write_new_private
 
 if TYPE_CHECKING:
     from lfr_api.db.engine import Database
@@ -49,7 +50,8 @@ def keys() -> None:
 
 @keys.command()
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write the key to this new file (mode 0600) instead of printing it.")
+              help="Write the key to this new file (mode 0600; missing folders are "
+              "created 0700) instead of printing it.")
 def generate(out: Path | None) -> None:
     """Create a new random data key (base64 of 32 bytes)."""
     from lfr_api.biometrics.crypto import DataKey
@@ -59,11 +61,11 @@ def generate(out: Path | None) -> None:
         click.echo(key.base64())
         return
     try:
-        fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        write_new_private(out.expanduser(), key.base64() + "\n")
     except FileExistsError:
         raise click.ClickException(f"{out} exists: not overwriting a key") from None
-    with os.fdopen(fd, "w", encoding="ascii") as f:
-        f.write(key.base64() + "\n")
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {out}: {exc.strerror}") from None
     click.echo(f"wrote data key {key.key_id} to {out} (set LFR_DATA_KEY_FILE={out})")
 
 
@@ -147,10 +149,23 @@ def retention() -> None:
 def sweep(database_url: str | None, dry_run: bool, as_json: bool) -> None:
     """Run one retention sweep now (the server also runs it on a schedule). Fails loudly,
     deleting nothing half-way, if the database fails."""
+    from lfr_api.db.leases import Leases
+    from lfr_api.retention.service import SWEEP_LEASE
+
     service = _retention(database_url, "cli:retention-sweep")
+    leases = Leases(service.db.engine)
     try:
-        report = service.sweep(dry_run=dry_run)
+        lease = None if dry_run else leases.acquire(SWEEP_LEASE, timeout_s=600)
+        if lease is None and not dry_run:
+            raise click.ClickException("another retention sweep has been running for 10 "
+                                       "minutes: try again when it has finished")
+        try:
+            report = service.sweep(dry_run=dry_run)
+        finally:
+            if lease is not None:
+                lease.release()
     finally:
+        leases.close()
         service.db.engine.dispose()
     if as_json:
         click.echo(json.dumps(report.as_dict()))

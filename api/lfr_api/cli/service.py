@@ -6,10 +6,14 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from lfr_api.settings import Settings
+
+if TYPE_CHECKING:
+    from lfr_api.users.schemas import UserCreate
 
 
 @click.command()
@@ -59,24 +63,40 @@ def create_user_cmd(role: str, password_stdin: bool, display_name: str, username
     """Create USERNAME with ROLE (prompts for the password unless --password-stdin)."""
     from lfr_api.db.engine import Database, make_engine, upgrade
     from lfr_api.security.passwords import Passwords
-    from lfr_api.security.roles import Role
-    from lfr_api.users.schemas import UserCreate
     from lfr_api.users.service import create_user
 
     if password_stdin:
         password = sys.stdin.readline().rstrip("\n")
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    # Check the input before touching the database (a bad password creates nothing).
+    _user_create(username, password, role, display_name)
     # Creating a user needs no token secret: only the database and the KDF settings.
     settings = Settings.from_env({**os.environ, "LFR_DEV": "1"})
     engine = make_engine(settings.database_url)
     upgrade(engine)
-    data = UserCreate(username=username, password=password, role=Role(role),
-                      display_name=display_name)
+    data = _user_create(username, password, role, display_name)
     with Database(engine).session() as session:
         user = create_user(session, Passwords(settings.password_hashing), data,
                            actor="cli:users-create")
         click.echo(f"created {role} {user.username} ({user.id})")
+
+
+def _user_create(username: str, password: str, role: str, display_name: str) -> UserCreate:
+    """The validated request, or a one-line error naming each bad field (never the value:
+    it may be the password)."""
+    from pydantic import ValidationError
+
+    from lfr_api.security.roles import Role
+    from lfr_api.users.schemas import UserCreate
+
+    try:
+        return UserCreate(username=username, password=password, role=Role(role),
+                          display_name=display_name)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
+                             for e in exc.errors(include_input=False, include_url=False))
+        raise click.ClickException(f"not created: {problems}") from None
 
 
 @click.command("api-contract")

@@ -18,10 +18,13 @@ from lfr_api.biometrics.crypto import Keyring
 from lfr_framework.audit import audit_key_from_env
 from lfr_framework.audit.sql import SqlAuditTrail
 from lfr_framework.errors import ConfigurationError
+from lfr_framework.private_files import private_file
 
 #: Keys of ``Session.info``: the data keyring (for :mod:`lfr_api.biometrics.storage`) and the audit
 #: trail (for :mod:`lfr_api.db.audit`), set by :meth:`Database.session`.
 VAULT_INFO, AUDIT_INFO = "lfr_vault", "lfr_audit"
+#: Seconds a new PostgreSQL connection may take before it fails.
+PG_CONNECT_TIMEOUT_S = 5
 
 
 def migrations_dir() -> Path:
@@ -39,7 +42,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine for ``url``; SQLite gets foreign keys on and a busy timeout."""
     if url.startswith("sqlite"):
         if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
-            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+            # 0600 in a 0700 folder when new; SQLite gives its -wal/-shm files the same mode.
+            private_file(Path(url.removeprefix("sqlite:///").split("?", 1)[0]))
         engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
                                   **kwargs)
 
@@ -53,7 +57,10 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             cursor.close()
 
         return engine
-    return sa.create_engine(url, pool_pre_ping=True, **kwargs)
+    # A server that does not answer (stalled, or its host gone) fails the connection after
+    # a few seconds, which the service answers with 503, instead of hanging the request.
+    connect_args = {"connect_timeout": PG_CONNECT_TIMEOUT_S, **kwargs.pop("connect_args", {})}
+    return sa.create_engine(url, pool_pre_ping=True, connect_args=connect_args, **kwargs)
 
 
 def alembic_config(engine: Engine) -> Config:

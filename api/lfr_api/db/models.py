@@ -43,6 +43,9 @@ class User(SQLModel, table=True):
     password_hash: str = Field(max_length=255)
     active: bool = Field(default=True)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    #: Bumped by logout, deactivation, a role or password change: every access token
+    #: issued before (its ``ver`` claim) stops working at once.
+    token_version: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 class RefreshToken(SQLModel, table=True):
@@ -55,6 +58,21 @@ class RefreshToken(SQLModel, table=True):
     expires_at: datetime = Field(sa_type=UTCDateTime)
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    #: The login this token descends from by rotation; a revoked token presented again
+    #: revokes the whole family (a stolen token was used). NULL: issued before 0008.
+    family_id: str | None = Field(default=None, max_length=36, index=True)
+
+
+class LoginFailure(SQLModel, table=True):
+    """A failed login (never the password): the throttle counts these per account and per
+    address. A successful login clears the account's rows; old rows age out of the window."""
+
+    __tablename__ = "login_failures"
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    #: sha256 of the username as typed (a password typed into the username box is not kept).
+    account: str = Field(max_length=64, index=True)
+    address: str = Field(max_length=64, index=True)
+    failed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
 
 
 class Deployment(SQLModel, table=True):
@@ -267,6 +285,18 @@ class AlertViewer(SQLModel, table=True):
     role: str = Field(max_length=32)
     activity: str = Field(default="viewing", max_length=16)
     seen_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class PushSend(SQLModel, table=True):
+    """One alert pushed to one device (``lfr_api.feed.push``); ``device`` is a digest of
+    the FCM token."""
+
+    __tablename__ = "push_sends"
+    alert_id: str = Field(sa_column=sa.Column(
+        sa.String(36), sa.ForeignKey("alerts.id", ondelete="CASCADE"), primary_key=True))
+    device: str = Field(sa_column=sa.Column(sa.String(64), primary_key=True))
+    outcome: str = Field(max_length=16)
+    sent_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
 class AlertEvent(SQLModel, table=True):

@@ -11,8 +11,10 @@ from sqlmodel import col, select
 from lfr_api.context import ctx_of, retention_of
 from lfr_api.db import audit
 from lfr_api.db.models import Assignment, Camera, Deployment, DeploymentTransition, ServiceAccount
+from lfr_api.db.types import utcnow
 from lfr_api.deployments import operating_point as points
 from lfr_api.deployments import service
+from lfr_api.deployments.camera_health import camera_health
 from lfr_api.deployments.schemas import (
     AssignmentIn,
     AssignmentOut,
@@ -185,12 +187,16 @@ class DeploymentController(Controller):
 
     @get("/{deployment_id:str}/cameras", guards=allow(A, AO, S, C, OFC), sync_to_thread=True)
     def cameras(self, request: Req, deployment_id: FromPath[str]) -> list[CameraOut]:
-        """The deployment's cameras."""
+        """The deployment's cameras, each with its health (connected, outage since,
+        frames)."""
         with ctx_of(request).db.session() as session:
-            service.visible_deployment(session, principal(request), deployment_id)
+            deployment = service.visible_deployment(session, principal(request), deployment_id)
             rows = session.exec(select(Camera).where(Camera.deployment_id == deployment_id)
                                 .order_by(col(Camera.camera_id))).all()
-            return [CameraOut.model_validate(c) for c in rows]
+            health = camera_health(session, deployment, [c.camera_id for c in rows],
+                                   request.app.state.get("pipelines"), utcnow())
+            return [CameraOut.model_validate(c).model_copy(
+                update={"health": health[c.camera_id]}) for c in rows]
 
     @put("/{deployment_id:str}/cameras/{camera_id:str}", guards=allow(A), sync_to_thread=True)
     def replace_camera(self, request: Req, deployment_id: FromPath[str], camera_id: FromPath[str],
@@ -208,8 +214,9 @@ class DeploymentController(Controller):
             sync_to_thread=True)
     def remove_camera(self, request: Req, deployment_id: FromPath[str],
                       camera_id: FromPath[str]) -> None:
-        """Remove a camera."""
+        """Remove a camera (a draft's only: 409 once authorised)."""
         with ctx_of(request).db.session() as session:
+            service.require_camera_change(service.get_deployment(session, deployment_id))
             session.delete(service.get_camera(session, deployment_id, camera_id))
             audit.record(session, actor=principal(request).actor, action="camera.removed",
                          subject=f"deployment:{deployment_id}",

@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import AwareDatetime, Field, model_validator
 
+from lfr_api.deployments.camera_health import CameraHealth
 from lfr_api.schemas import Schema
 
 SLUG = r"^[A-Za-z0-9._-]{1,64}$"
@@ -19,11 +20,11 @@ class RetentionPeriods(Schema):
     part of what was authorised and cannot change."""
 
     alert_biometrics_days: float | None = Field(
-        None, ge=0, description="Delete each alert's probe crop and template this many days "
-        "after the alert (holds aside); at most the policy's (31 by default).")
+        None, ge=0, le=36500, description="Delete each alert's probe crop and template this "
+        "many days after the alert (holds aside); at most the policy's (31 by default).")
     watchlist_hours_after_end: float | None = Field(
-        None, ge=0, description="Destroy the watchlist at close, at the latest this many "
-        "hours after the authorised end; at most the policy's (24 by default).")
+        None, ge=0, le=876000, description="Destroy the watchlist at close, at the latest "
+        "this many hours after the authorised end; at most the policy's (24 by default).")
 
     def stored(self) -> dict[str, float]:
         """The periods that are set, as the deployment stores them."""
@@ -237,9 +238,10 @@ class CameraIn(Schema):
 
 
 class CameraOut(CameraIn):
-    """A stored camera."""
+    """A stored camera; ``health`` in ``GET /deployments/{id}/cameras``."""
 
     deployment_id: str
+    health: CameraHealth | None = None
 
 
 class AssignmentIn(Schema):

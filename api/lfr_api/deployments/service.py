@@ -85,6 +85,10 @@ def create(ctx: AppContext, session: Session, who: Principal,
     return deployment
 
 
+#: Draft fields that always hold a value: ``null`` in a PATCH is a 400, not a NULL column.
+NOT_NULL = frozenset({"name", "location", "purpose", "target_fpir", "publish_prediction"})
+
+
 def update(ctx: AppContext, session: Session, who: Principal, deployment: Deployment,
            data: DeploymentUpdate) -> Deployment:
     """Change a draft (409 once authorised: the authorising officer authorised what they
@@ -92,10 +96,10 @@ def update(ctx: AppContext, session: Session, who: Principal, deployment: Deploy
     deployment's periods (``null`` or ``{}`` clears them)."""
     _require(deployment, DRAFT, action="edit")
     changes = data.model_dump(exclude_unset=True)
+    for name in sorted(NOT_NULL & {k for k, v in changes.items() if v is None}):
+        raise InvalidRequest(f"{name} cannot be null: leave it out to keep it, or give a value",
+                             errors=[{"field": name, "message": "null"}])
     if "target_fpir" in changes:
-        if changes["target_fpir"] is None:
-            raise InvalidRequest("target_fpir cannot be null: give a rate in (0, 0.1]",
-                                 errors=[{"field": "target_fpir", "message": "null"}])
         check_target_fpir(changes["target_fpir"])
     old_periods = dict(deployment.retention_periods)
     if "retention_periods" in changes:
@@ -248,8 +252,9 @@ def assign(session: Session, deployment: Deployment, user_id: str, who: Principa
 
 def save_camera(ctx: AppContext, session: Session, deployment: Deployment, data: CameraIn,
                 who: Principal, replace: Camera | None = None) -> Camera:
-    """Add or replace a camera after checking its source plugin and options."""
-    _require(deployment, DRAFT, AUTHORISED, LIVE, action="change cameras of")
+    """Add or replace a camera after checking its source plugin and options (a draft's
+    only: 409 once authorised, see :func:`require_camera_change`)."""
+    require_camera_change(deployment)
     ctx.host.camera_sources.validate_options(data.source, data.options, "options")
     clash = session.exec(select(Camera).where(Camera.deployment_id == deployment.id,
                                               Camera.camera_id == data.camera_id)).first()
@@ -267,6 +272,18 @@ def save_camera(ctx: AppContext, session: Session, deployment: Deployment, data:
                  details={"camera_id": data.camera_id, "source": data.source,
                           "location_name": data.location_name})
     return camera
+
+
+def require_camera_change(deployment: Deployment) -> None:
+    """409 unless the deployment is a draft: its cameras (where they are, what they see)
+    are part of what was authorised, so adding, removing or re-pointing one after
+    authorisation needs a new authorisation."""
+    if deployment.state in (AUTHORISED, LIVE):
+        raise Conflict(f"deployment {deployment.id} is {deployment.state}: its cameras are "
+                       "part of what was authorised, so changing one needs re-authorisation "
+                       "(close it and authorise a new deployment with the cameras needed)",
+                       state=deployment.state)
+    _require(deployment, DRAFT, action="change cameras of")
 
 
 def get_camera(session: Session, deployment_id: str, camera_id: str) -> Camera:

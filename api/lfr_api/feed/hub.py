@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 import anyio.to_thread
 
+from lfr_api.errors import database_unavailable
 from lfr_api.feed.outbox import BATCH, START, FeedEvent, OutboxReader, Position
 
 log = logging.getLogger(__name__)
@@ -26,15 +27,6 @@ DATABASE_DOWN, TOO_SLOW = "database-down", "too-slow"
 MAX_QUEUED = 256
 HELD_BACK_RETRY_S = 0.02
 Item = list[FeedEvent] | str
-
-
-def database_outage(exc: BaseException) -> bool:
-    """Whether ``exc`` means the database cannot be reached (retry later)."""
-    import sqlalchemy as sa
-
-    if isinstance(exc, sa.exc.OperationalError | sa.exc.InterfaceError | TimeoutError):
-        return True
-    return isinstance(exc, sa.exc.DBAPIError) and bool(exc.connection_invalidated)
 
 
 @dataclass(eq=False)
@@ -135,7 +127,7 @@ class FeedHub:
                 held = min(max(held * 2, HELD_BACK_RETRY_S), 0.25) \
                     if await self._read(tail) else 0.0
         except Exception as exc:
-            if not database_outage(exc):
+            if not database_unavailable(exc):
                 log.exception("feed of deployment %s: reading the outbox failed",
                               tail.deployment_id)
             else:

@@ -11,8 +11,9 @@ replica committed what, in whatever order. The database going away closes the fe
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 import anyio.to_thread
@@ -21,8 +22,13 @@ from litestar.exceptions import WebSocketDisconnect
 
 from lfr_api.context import AppContext
 from lfr_api.contract.version import CONTRACT_HEADER, CONTRACT_VERSION
-from lfr_api.feed.hub import DATABASE_DOWN, TOO_SLOW, database_outage
+from lfr_api.errors import database_unavailable
+from lfr_api.feed.entitlement import FeedEntitlement, feed_subprotocol
+from lfr_api.feed.hub import DATABASE_DOWN, TOO_SLOW, Item
 from lfr_api.feed.outbox import Position
+
+if TYPE_CHECKING:
+    from lfr_api.health.metrics import AppMetrics
 
 log = logging.getLogger(__name__)
 #: The close code of a feed the service cannot serve now (database down): reconnect later.
@@ -40,7 +46,8 @@ async def try_again_later(socket: WebSocket[Any, Any, Any], reason: str) -> None
     """Refuse or end a feed with 1013 (after accepting: a refusal before the handshake would
     reach the client as a bare HTTP 403, which reads as final)."""
     if socket.connection_state == "init":
-        await socket.accept(headers={CONTRACT_HEADER: CONTRACT_VERSION})
+        await socket.accept(headers={CONTRACT_HEADER: CONTRACT_VERSION},
+                            subprotocols=feed_subprotocol(socket))
     if socket.connection_state != "disconnect":
         await socket.close(code=TRY_AGAIN_LATER, reason=reason)
 
@@ -61,13 +68,16 @@ def _start(ctx: AppContext, deployment_id: str, after: int | None,
 
 
 async def serve_feed(socket: WebSocket[Any, Any, Any], ctx: AppContext, deployment_id: str,
-                     after: int | None) -> None:
-    """Serve the feed on ``socket`` until the client leaves (see the module docstring)."""
+                     after: int | None, entitlement: FeedEntitlement) -> None:
+    """Serve the feed on ``socket`` until the client leaves or its right to the deployment
+    goes (``entitlement`` re-checks it before each batch and on a timer; see the module
+    docstring)."""
     hub = ctx.delivery.hub
+    metrics = ctx.metrics
     try:
         queue, head = await hub.join(deployment_id)
     except Exception as exc:
-        if not database_outage(exc):
+        if not database_unavailable(exc):
             raise
         await try_again_later(socket, _REASONS[DATABASE_DOWN])
         return
@@ -76,31 +86,61 @@ async def serve_feed(socket: WebSocket[Any, Any, Any], ctx: AppContext, deployme
             first, floor, shown = await anyio.to_thread.run_sync(_start, ctx, deployment_id,
                                                                  after, head)
         except Exception as exc:
-            if not database_outage(exc):
+            if not database_unavailable(exc):
                 raise
             await try_again_later(socket, _REASONS[DATABASE_DOWN])
             return
-        await socket.accept(headers={CONTRACT_HEADER: CONTRACT_VERSION})
-        for message in first:
-            await socket.send_json(envelope(message))
-        async with anyio.create_task_group() as group:
-            group.start_soon(_until_client_leaves, socket, group.cancel_scope)
-            while True:
-                item = await queue.get()
-                if isinstance(item, str):
-                    await try_again_later(socket, _REASONS[item])
-                    break
-                for event in item:
-                    if event.position <= floor or (
-                            event.message["type"] == "alert.raised"
-                            and event.message["alert"]["id"] in shown):
-                        continue
-                    await socket.send_json(envelope(event.message))
-            group.cancel_scope.cancel()
+        await socket.accept(headers={CONTRACT_HEADER: CONTRACT_VERSION},
+                            subprotocols=feed_subprotocol(socket))
+        if metrics is not None:
+            metrics.feed_connections.inc()
+        try:
+            await _deliver(socket, entitlement, queue, first, floor, shown, metrics)
+        finally:
+            if metrics is not None:
+                metrics.feed_connections.dec()
     except WebSocketDisconnect:
         pass
     finally:
         hub.leave(deployment_id, queue)
+
+
+async def _deliver(socket: WebSocket[Any, Any, Any], entitlement: FeedEntitlement,
+                   queue: asyncio.Queue[Item], first: list[dict[str, Any]], floor: Position,
+                   shown: set[str], metrics: AppMetrics | None) -> None:
+    """Send the first messages, then the tail's events, while the caller keeps its right."""
+    if not await entitlement.allows():
+        await entitlement.close_if_refused()
+        return
+    for message in first:
+        await socket.send_json(envelope(message))
+    if metrics is not None:
+        metrics.delivered("feed", len(first))
+    async with anyio.create_task_group() as group:
+        group.start_soon(_until_client_leaves, socket, group.cancel_scope)
+        group.start_soon(_until_right_gone, entitlement, group.cancel_scope)
+        while True:
+            item = await queue.get()
+            if isinstance(item, str):
+                await try_again_later(socket, _REASONS[item])
+                break
+            fresh = [e for e in item if not (
+                e.position <= floor or (e.message["type"] == "alert.raised"
+                                        and e.message["alert"]["id"] in shown))]
+            if fresh and not await entitlement.allows():
+                break
+            for event in fresh:
+                await socket.send_json(envelope(event.message))
+                if metrics is not None and event.message["type"] == "alert.raised":
+                    metrics.delivered("feed", stored_at=event.message["alert"].get(
+                        "received_at"))
+        group.cancel_scope.cancel()
+    await entitlement.close_if_refused()
+
+
+async def _until_right_gone(entitlement: FeedEntitlement, scope: anyio.CancelScope) -> None:
+    await entitlement.watch()
+    scope.cancel()
 
 
 async def _until_client_leaves(socket: WebSocket[Any, Any, Any],

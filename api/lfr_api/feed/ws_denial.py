@@ -7,6 +7,10 @@ and retry) from a refusal (stop). Where the server supports the ASGI *WebSocket 
 Response* extension (uvicorn does), this middleware answers such a refusal with the status
 itself (401, 403, 404, …) and an ``application/problem+json`` body instead. Elsewhere (the
 test client) the close codes pass through unchanged.
+
+Code 1013 (*Try Again Later*: the database could not be reached to check the caller) is
+not a refusal: the socket is accepted and closed with 1013 everywhere, so the client sees
+the code and retries.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from lfr_api.errors import PROBLEM_JSON, TYPE_BASE
 
 DENIAL_EXTENSION = "websocket.http.response"
+TRY_AGAIN_LATER = 1013
 _TITLES = {401: "Not authenticated", 403: "Forbidden", 404: "Not found", 409: "Conflict",
            500: "Internal error"}
 
@@ -38,10 +43,10 @@ class WebSocketDenial:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != ScopeType.WEBSOCKET or DENIAL_EXTENSION not in (scope.get("extensions")
-                                                                    or {}):
+        if scope["type"] != ScopeType.WEBSOCKET:
             await self.app(scope, receive, send)
             return
+        denial = DENIAL_EXTENSION in (scope.get("extensions") or {})
         state = {"accepted": False, "done": False}
 
         async def guarded(message: Message) -> None:
@@ -50,8 +55,14 @@ class WebSocketDenial:
             elif (message["type"] == "websocket.close" and not state["accepted"]
                   and not state["done"]):
                 state["done"] = True
-                await deny(send, status_of(int(message.get("code") or 1000)),
-                           str(message.get("reason") or ""), scope)
+                code = int(message.get("code") or 1000)
+                reason = str(message.get("reason") or "")
+                if code == TRY_AGAIN_LATER:
+                    await try_again_later(send, reason)
+                elif denial:
+                    await deny(send, status_of(code), reason, scope)
+                else:
+                    await send(message)
                 return
             await send(message)
 
@@ -60,7 +71,18 @@ class WebSocketDenial:
         except WebSocketException as exc:  # the auth middleware refuses bad credentials
             if state["accepted"] or state["done"]:
                 raise
-            await deny(send, status_of(exc.code), exc.detail, scope)
+            if exc.code == TRY_AGAIN_LATER:
+                await try_again_later(send, exc.detail)
+            elif denial:
+                await deny(send, status_of(exc.code), exc.detail, scope)
+            else:
+                raise
+
+
+async def try_again_later(send: Send, reason: str) -> None:
+    """Accept, then close with 1013: the client sees the code itself (not a bare 403)."""
+    await send({"type": "websocket.accept", "subprotocol": None, "headers": []})
+    await send({"type": "websocket.close", "code": TRY_AGAIN_LATER, "reason": reason[:120]})
 
 
 async def deny(send: Send, status: int, detail: str, scope: Scope) -> None:

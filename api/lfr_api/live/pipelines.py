@@ -8,10 +8,16 @@ stopped (and is closed). Alerts go through :class:`lfr_api.live.inprocess.InProc
 persisted first, then delivered. A pipeline whose sources ended (a video file) is not
 started again. Counts (faces seen, discarded, alerts — never a face) are stored every
 ``report_every_s`` and when a pipeline stops (``lfr_api.counters``).
+
+Across replicas, a deployment's cameras are run by one replica at a time: the one that
+holds the lease ``pipeline:<deployment id>`` (``lfr_api.db.leases``). The others look again
+at each poll, and take over when the owner stops or dies (its lock goes with its
+connection); an owner that lost its lease (the database restarted) stops its pipeline.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import time
@@ -19,8 +25,9 @@ from datetime import datetime
 
 from sqlmodel import col, select
 
-from lfr_api.context import AppContext
+from lfr_api.context import AppContext, leases_of
 from lfr_api.counters.service import CounterReporter, in_process_sender
+from lfr_api.db.leases import Lease
 from lfr_api.db.models import Camera, Deployment
 from lfr_api.db.types import utcnow
 from lfr_api.deployments import service as deployments
@@ -30,8 +37,8 @@ from lfr_framework.errors import PipelineError
 from lfr_framework.interfaces import CameraSource
 from lfr_framework.pipeline.faults import ComponentRef
 from lfr_framework.pipeline.processor import SharedComponents
-from lfr_framework.pipeline.runner import Pipeline, PipelineSettings
-from lfr_framework.types import Alert
+from lfr_framework.pipeline.runner import CameraStatus, Pipeline, PipelineSettings
+from lfr_framework.types import Alert, PipelineCounters
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +58,15 @@ def build_pipeline(ctx: AppContext, deployment: Deployment, cameras: list[Camera
     """A pipeline (not started) for a live deployment, over its live matcher."""
     host, store = ctx.host, ctx.recognition.store
     matcher = ctx.matchers.get(deployment.id)
+    if matcher is None:
+        # Started on another replica (or before this one started): build it here.
+        from lfr_api.biometrics import storage
+
+        dimension = ctx.recognition.models(deployment).recogniser.dimension
+        with ctx.db.session() as session:
+            ctx.matchers.start(deployment, dimension,
+                               storage.deployment_templates(session, deployment.id))
+        matcher = ctx.matchers.get(deployment.id)
     if matcher is None:
         raise PipelineError(f"deployment {deployment.id} has no live matcher")
     if not cameras:
@@ -84,6 +100,12 @@ def build_pipeline(ctx: AppContext, deployment: Deployment, cameras: list[Camera
     return Pipeline(settings, components, sources, on_alert=on_alert)
 
 
+def _camera_view(pipeline: Pipeline) -> dict[str, tuple[CameraStatus, PipelineCounters]]:
+    return {cam.camera_id: (dataclasses.replace(pipeline.status[cam.camera_id]),
+                            dataclasses.replace(pipeline.camera_counters(cam.camera_id)))
+            for cam in pipeline.cameras}
+
+
 class LivePipelines:
     """Starts and stops the pipelines of live deployments (see the module docstring)."""
 
@@ -94,6 +116,12 @@ class LivePipelines:
         self._reporters: dict[str, CounterReporter] = {}
         #: Deployments whose pipeline ended or could not be built: not retried.
         self.done: dict[str, str] = {}
+        #: Each ended pipeline's last camera status and counters (numbers only), for health.
+        self._ended: dict[str, dict[str, tuple[CameraStatus, PipelineCounters]]] = {}
+        #: The lease of each running deployment's pipeline.
+        self.leases: dict[str, Lease] = {}
+        #: Deployments live here but run by another replica (their lease is taken).
+        self.elsewhere: set[str] = set()
         self._lock = threading.Lock()
         self._sync_lock = threading.Lock()
         self._stop = threading.Event()
@@ -111,6 +139,10 @@ class LivePipelines:
         self._thread = threading.Thread(target=self._loop, name="lfr-live-pipelines",
                                         daemon=True)
         self._thread.start()
+
+    def alive(self) -> bool:
+        """Whether the watcher thread runs (readiness reports it)."""
+        return self._thread is not None and self._thread.is_alive()
 
     def _loop(self) -> None:
         reported = time.monotonic()
@@ -159,7 +191,7 @@ class LivePipelines:
             live.pop(deployment.id)
         ended = {d.id for d in expired}
         with self._lock:
-            gone = [dep_id for dep_id in self.running if dep_id not in live]
+            gone = [dep_id for dep_id in {*self.running, *self.leases} if dep_id not in live]
         for dep_id in gone:
             self._stop_one(dep_id, "the authorised window ended" if dep_id in ended
                            else "the deployment is no longer live")
@@ -172,43 +204,77 @@ class LivePipelines:
                 self._start_one(deployment, cameras[dep_id])
         with self._lock:
             finished = [d for d, p in self.running.items() if p.wait(timeout=0)]
+            held = list(self.leases.items())
         for dep_id in finished:
-            self._stop_one(dep_id, "its sources ended")
+            # The lease stays held while the deployment is live: another replica must not
+            # take the cameras over and read the same files again.
+            self._stop_one(dep_id, "its sources ended", keep_lease=True)
+        for dep_id, lease in held:
+            if dep_id not in finished and not lease.alive():
+                log.error("deployment %s: the pipeline's lease was lost (database restart?); "
+                          "stopping it here, the lease holder runs it", dep_id)
+                self._stop_one(dep_id, "its lease was lost", final=False)
 
     def _start_one(self, deployment: Deployment, cameras: list[Camera]) -> None:
+        lease = leases_of(self.ctx).try_acquire(f"pipeline:{deployment.id}")
+        if lease is None:
+            if deployment.id not in self.elsewhere:
+                log.info("deployment %s: its cameras run on another replica", deployment.id)
+                self.elsewhere.add(deployment.id)
+            return
+        self.elsewhere.discard(deployment.id)
         try:
             pipeline = build_pipeline(self.ctx, deployment, cameras)
             pipeline.start()
         except Exception as exc:
+            lease.release()
             log.error("deployment %s: pipeline not started: %s", deployment.id, exc)
             with self._lock:
                 self.done[deployment.id] = f"not started: {exc}"
             return
         with self._lock:
             self.running[deployment.id] = pipeline
+            self.leases[deployment.id] = lease
             self._reporters[deployment.id] = CounterReporter(
                 in_process_sender(self.ctx, deployment.id))
         log.info("deployment %s: pipeline started with %d camera(s)", deployment.id,
                  len(cameras))
 
-    def _stop_one(self, deployment_id: str, why: str) -> None:
+    def _stop_one(self, deployment_id: str, why: str, final: bool = True,
+                  keep_lease: bool = False) -> None:
         with self._lock:
             pipeline = self.running.pop(deployment_id, None)
-            self.done[deployment_id] = why
+            lease = None if keep_lease else self.leases.pop(deployment_id, None)
+            if final:
+                self.done[deployment_id] = why
         if pipeline is not None:
             pipeline.stop()
+            with self._lock:
+                self._ended[deployment_id] = _camera_view(pipeline)
             self._report(deployment_id, pipeline)
+        if lease is not None:
+            lease.release()
+        if pipeline is not None:
             # The matcher is the deployment's live matcher (LiveMatchers owns it).
             release(pipeline.components.detector, pipeline.components.recogniser)
             log.info("deployment %s: pipeline stopped (%s): %s", deployment_id, why,
                      pipeline.snapshot_counters().as_dict())
 
+    def cameras(self, deployment_id: str) -> dict[str, tuple[CameraStatus, PipelineCounters]]:
+        """Each camera's status and counters in this replica's pipeline of the deployment
+        (running, or as it ended); empty when it runs none."""
+        with self._lock:
+            pipeline = self.running.get(deployment_id)
+            if pipeline is None:
+                return dict(self._ended.get(deployment_id, {}))
+        return _camera_view(pipeline)
+
     def stop_all(self) -> None:
-        """Stop watching and stop every pipeline."""
+        """Stop watching and stop every pipeline (their leases go with them)."""
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=30)
         with self._lock:
-            ids = list(self.running)
+            ids = list({*self.running, *self.leases})
         for dep_id in ids:
             self._stop_one(dep_id, "the service is stopping")

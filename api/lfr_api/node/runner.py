@@ -5,9 +5,10 @@ the deployment names (from the plugins installed here), loads the watchlist temp
 (memory only), starts the cameras, and then every ``poll_s``: re-reads the watchlist
 (additions and removals reach the matcher), and stops when the deployment is no longer
 live, its authorised window has ended, or every (file) source has ended. Alerts go to the
-:class:`~lfr_api.node.outbox.AlertOutbox`; counts (faces seen, discarded, alerts — never a
-face) to ``POST /ingest/counters`` every ``report_every_s`` and at the end. The matcher's
-templates are erased at the end.
+:class:`~lfr_api.node.outbox.AlertOutbox` (on the node's disk until acknowledged); a file
+source resumes where an earlier run of this node left it (:mod:`lfr_api.node.resume`);
+counts (faces seen, discarded, alerts — never a face) to ``POST /ingest/counters`` every
+``report_every_s`` and at the end. The matcher's templates are erased at the end.
 """
 
 from __future__ import annotations
@@ -21,10 +22,12 @@ from datetime import UTC, datetime
 
 from lfr_api.counters.schemas import CountsIn
 from lfr_api.counters.service import CounterReporter
-from lfr_api.deployments.schemas import DeploymentOut, NodeConfiguration
+from lfr_api.deployments.schemas import CameraOut, DeploymentOut, NodeConfiguration
 from lfr_api.live.pipelines import release
 from lfr_api.node import client
 from lfr_api.node.outbox import AlertOutbox
+from lfr_api.node.resume import ResumingSource, resume_plan
+from lfr_api.node.store import NodeStore
 from lfr_framework.errors import ConfigurationError
 from lfr_framework.interfaces import CameraSource, Matcher
 from lfr_framework.models.store import ModelStore
@@ -79,15 +82,16 @@ class NodeRunner:
     """A camera node for the deployment of ``key`` (see the module docstring)."""
 
     def __init__(self, api_url: str, key: str, *, host: PluginHost, store: ModelStore,
-                 deployment_id: str | None = None, poll_s: float = 5.0,
+                 state: NodeStore, deployment_id: str | None = None, poll_s: float = 5.0,
                  report_every_s: float = 60.0,
                  outbox_backoff_s: tuple[float, float] = (0.5, 30.0)) -> None:
         self.http = client.node_http(api_url, key)
         self.host = host
         self.store = store
+        self.state = state
         self.expected_deployment = deployment_id
         self.poll_s = poll_s
-        self.outbox = AlertOutbox(self.http, initial_backoff_s=outbox_backoff_s[0],
+        self.outbox = AlertOutbox(self.http, state, initial_backoff_s=outbox_backoff_s[0],
                                   max_backoff_s=outbox_backoff_s[1])
         self.stop_event = threading.Event()
         self.pipeline: Pipeline | None = None
@@ -128,7 +132,9 @@ class NodeRunner:
             try:
                 config = self._config()
             except client.NodeApiError as exc:
-                if exc.status is not None:
+                # Unreachable, overloaded or its database down (503): wait; a refusal
+                # (bad key, another deployment) is final.
+                if exc.status is not None and exc.status < 500 and exc.status != 429:
                     raise
                 log.warning("%s; retrying in %.0f s", exc, self.poll_s)
             else:
@@ -163,14 +169,13 @@ class NodeRunner:
         try:
             listed = client.watchlist(self.http)
             sync.apply(listed.entries)
-            cameras: list[CameraSource] = [
-                host.camera_sources.create(c.source, c.options, f"cameras.{c.camera_id}.options",
-                                           camera_id=c.camera_id, uri=c.uri)
-                for c in config.cameras]
+            rewind = PipelineSettings(deployment.id, 0.0).queue_size + 2
+            cameras = [self._camera(deployment.id, c, rewind) for c in config.cameras]
             settings = PipelineSettings(
                 deployment_id=deployment.id,
                 threshold=listed.threshold,
                 realtime=any(getattr(c, "live", True) for c in cameras))
+            self.outbox.cooldown_s = settings.recognition.cooldown_s
             components = SharedComponents.build(
                 (detector, ComponentRef("detector", det.name, det.plugin)),
                 (recogniser, ComponentRef("recogniser", rec.name, rec.plugin)),
@@ -190,6 +195,25 @@ class NodeRunner:
         counters = self.pipeline.snapshot_counters() if self.pipeline else PipelineCounters()
         log.info("node stopped (%s): %s", reason, counters.as_dict())
         return NodeResult(deployment.id, reason, counters)
+
+    def _camera(self, deployment_id: str, camera: CameraOut, rewind: int) -> CameraSource:
+        """The camera's source; a finite one (a file) resumes where this node left it."""
+        create = self.host.camera_sources.create
+        where = f"cameras.{camera.camera_id}.options"
+        source: CameraSource = create(camera.source, camera.options, where,
+                                      camera_id=camera.camera_id, uri=camera.uri)
+        if getattr(source, "live", True):
+            return source
+        start, skip = resume_plan(self.state, deployment_id, camera.camera_id, camera.uri)
+        if "start_time" not in camera.options:
+            try:
+                source = create(camera.source, {**camera.options, "start_time": start}, where,
+                                camera_id=camera.camera_id, uri=camera.uri)
+            except ConfigurationError:
+                log.info("camera %s: its source takes no start_time; frame times differ "
+                         "after a restart", camera.camera_id)
+        return ResumingSource(source, self.state, deployment_id, camera.uri, start, skip,
+                              rewind)
 
     def _supervise(self, deployment: DeploymentOut, sync: WatchlistSync) -> str:
         assert self.pipeline is not None
@@ -221,5 +245,6 @@ class NodeRunner:
         self.stop_event.set()
 
     def close(self) -> None:
-        """Release the HTTP client."""
+        """Stop the outbox (what it holds stays on disk) and release the HTTP client."""
+        self.outbox.close(0)
         self.http.close()

@@ -30,8 +30,10 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
+from websockets.typing import Subprotocol
 
 from lfr_api.contract.version import CONTRACT_HEADER, CONTRACT_VERSION
+from lfr_api.security.credentials import BEARER_SUBPROTOCOL_PREFIX, FEED_SUBPROTOCOL
 
 log = logging.getLogger(__name__)
 #: The contract major version this client understands.
@@ -200,8 +202,10 @@ class OfficerClient:
             await self.login()
         for attempt in (1, 2):
             try:
-                socket = await connect(self._feed_url(deployment_id), additional_headers={
-                    "Authorization": f"Bearer {self._access}"}, proxy=None)
+                # The token travels as a subprotocol, never in the URL (URLs get logged).
+                socket = await connect(self._feed_url(deployment_id), subprotocols=[
+                    Subprotocol(FEED_SUBPROTOCOL),
+                    Subprotocol(BEARER_SUBPROTOCOL_PREFIX + (self._access or ""))], proxy=None)
             except InvalidStatus as exc:
                 status = exc.response.status_code
                 if status == 401 and attempt == 1:

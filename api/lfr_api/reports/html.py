@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from html import escape
 
-from lfr_api.reports.schemas import DeploymentReport, TimelineBucket
+from lfr_api.reports.schemas import CameraFacts, DeploymentReport, TimelineBucket
 
 STYLE = """
 body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;
@@ -15,6 +15,12 @@ th,td{border:1px solid #ccc;padding:.3rem .6rem;text-align:left;vertical-align:t
 th{background:#f3f3f3;font-weight:600}td.n{text-align:right;font-variant-numeric:tabular-nums}
 .muted{color:#555}svg text{font-size:11px;fill:#333}
 """
+
+
+def _camera(camera: CameraFacts, ran: bool) -> str:
+    failed = ran and not camera.delivered_frames
+    return (f"{camera.camera_id} ({camera.location_name}"
+            f"{': no frames, its source failed' if failed else ''})")
 
 
 def _when(at: datetime | None) -> str:
@@ -94,7 +100,7 @@ def render_html(report: DeploymentReport) -> str:
         "<h2>Deployment</h2>",
         _table([("Live", f"{_when(report.live_from)} to {_when(report.live_until)}"),
                 ("Hours live", round(report.hours_live, 2)),
-                ("Cameras", ", ".join(f"{c.camera_id} ({c.location_name})"
+                ("Cameras", ", ".join(_camera(c, report.live_from is not None)
                                       for c in report.cameras) or "—"),
                 ("Watchlist size (people)", report.watchlist_size),
                 ("Watchlist images enrolled", report.watchlist_images_enrolled),

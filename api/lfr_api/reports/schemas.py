@@ -27,11 +27,14 @@ class AuthorisationFacts(Schema):
 
 
 class CameraFacts(Schema):
-    """One camera of the deployment."""
+    """One camera of the deployment, and whether it delivered frames while live."""
 
     camera_id: str
     location_name: str
     source: str
+    frames_read: int = Field(0, description="frames its pipeline reported processing")
+    delivered_frames: bool = Field(False, description="false: its source failed or never "
+                                   "connected while live (no frames: it saw no one)")
 
 
 class ResultCounts(Schema):
@@ -157,6 +160,8 @@ class PublicSummary(Schema):
     authorised_end: datetime | None
     hours_live: float
     cameras: int
+    cameras_without_frames: int = Field(0, description="cameras whose source failed or "
+                                        "never connected: they saw no one")
     watchlist_size: int
     faces_seen: int
     alerts: int

@@ -22,6 +22,7 @@ from lfr_api.db.models import (
     WatchlistEntry,
     WatchlistImage,
 )
+from lfr_api.deployments.camera_health import frames_by_camera
 from lfr_api.deployments.service import CLOSED, LIVE, get_deployment
 from lfr_api.reports.schemas import (
     AccuracyFacts,
@@ -234,6 +235,7 @@ def build_report(session: Session, deployment_id: str, now: datetime,
                            .where(WatchlistEntry.deployment_id == d.id)).all()
     alert_facts = session.exec(select(Alert.threshold, Alert.model_id)
                                .where(Alert.deployment_id == d.id)).all()
+    frames = frames_by_camera(session, d.id)
     live_from, live_until = _live_window(session, d, now)
     hours = (live_until - live_from).total_seconds() / 3600 if live_from and live_until else 0.0
     results, verdicts = _results(session, d.id, hours)
@@ -249,7 +251,9 @@ def build_report(session: Session, deployment_id: str, now: datetime,
             authorised_at=d.authorised_at, authorised_start=d.authorised_start,
             authorised_end=d.authorised_end, published_at=d.published_at),
         cameras=[CameraFacts(camera_id=c.camera_id, location_name=c.location_name,
-                             source=c.source) for c in cameras],
+                             source=c.source, frames_read=frames.get(c.camera_id, 0),
+                             delivered_frames=frames.get(c.camera_id, 0) > 0)
+                 for c in cameras],
         watchlist_size=len(entries),
         watchlist_images_enrolled=deletion.watchlist_images_remaining
         + deletion.watchlist_images_deleted,
@@ -275,7 +279,10 @@ def public_summary(report: DeploymentReport) -> PublicSummary:
         legal_basis=report.authorisation.legal_basis, state=report.state,
         authorised_start=report.authorisation.authorised_start,
         authorised_end=report.authorisation.authorised_end, hours_live=report.hours_live,
-        cameras=len(report.cameras), watchlist_size=report.watchlist_size,
+        cameras=len(report.cameras),
+        cameras_without_frames=sum(not c.delivered_frames for c in report.cameras)
+        if report.live_from else 0,
+        watchlist_size=report.watchlist_size,
         faces_seen=r.faces_seen, alerts=r.alerts, true_alerts=r.true_alerts,
         false_alerts=r.false_alerts, engagements=r.engagements,
         true_alert_engagements=r.true_alert_engagements,

@@ -41,6 +41,9 @@ log = logging.getLogger(__name__)
 #: a live matcher forgets them too.
 WatchlistDeleted = Callable[[dict[str, set[str]]], None]
 SWEEP_ACTOR = "retention-sweep"
+#: The lease of the sweep (``lfr_api.db.leases``): one sweeper at a time across replicas and
+#: ``lfr retention sweep``.
+SWEEP_LEASE = "retention-sweep"
 
 
 class RetentionService:

@@ -1,76 +1,77 @@
 """Authentication middleware: a bearer access token (users) or an API key (camera nodes).
 
 No credentials gives an anonymous connection; each route's guard then decides (401 when
-the route is not public). Bad credentials are refused at once (401).
+the route is not public). Public routes ignore credentials altogether, so a stale token
+sent with a login or refresh does no harm. Bad credentials are refused at once (401); the
+database lookup runs on a worker thread, and a database outage is a 503 with
+``Retry-After`` (close code 1013 on a WebSocket handshake), never a hung event loop.
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+import anyio.to_thread
+import sqlalchemy.exc
 from litestar.connection import ASGIConnection
 from litestar.enums import ScopeType
 from litestar.exceptions import WebSocketException
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
-from sqlmodel import Session, select
 
-from lfr_api.db.models import ServiceAccount, User
-from lfr_api.errors import NotAuthenticated
-from lfr_api.security.passwords import secret_digest
-from lfr_api.security.roles import Principal, Role
+from lfr_api.errors import (
+    DATABASE_RETRY_AFTER_S,
+    DATABASE_UNAVAILABLE_DETAIL,
+    DatabaseUnavailable,
+    NotAuthenticated,
+    database_unavailable,
+)
+from lfr_api.security.credentials import API_KEY_PREFIX, credentials
+from lfr_api.security.guards import PublicGuard
+from lfr_api.security.principals import authenticate
 
-API_KEY_PREFIX = "lfrk"
+__all__ = ["API_KEY_PREFIX", "TRY_AGAIN_LATER", "AuthMiddleware"]
 
-
-def _credentials(connection: ASGIConnection[Any, Any, Any, Any]) -> tuple[str, str] | None:
-    header = connection.headers.get("authorization", "")
-    if header:
-        scheme, _, value = header.partition(" ")
-        if scheme.lower() != "bearer" or not value.strip():
-            raise NotAuthenticated("use 'Authorization: Bearer <token>'")
-        value = value.strip()
-        return ("key" if value.startswith(API_KEY_PREFIX + "_") else "jwt", value)
-    key = connection.headers.get("x-api-key")
-    if key:
-        return ("key", key.strip())
-    if connection.scope["type"] == ScopeType.WEBSOCKET:
-        token = connection.query_params.get("token")
-        if token:
-            return ("key" if token.startswith(API_KEY_PREFIX + "_") else "jwt", token)
-    return None
+log = logging.getLogger("lfr_api")
+#: WebSocket close code 1013 "Try Again Later": the feed could not check the caller now.
+TRY_AGAIN_LATER = 1013
 
 
-def principal_for(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal | None:
-    """The caller's principal, ``None`` for anonymous; ``NotAuthenticated`` for bad ones."""
-    creds = _credentials(connection)
-    if creds is None:
-        return None
-    ctx = connection.app.state["ctx"]
-    kind, value = creds
-    with Session(ctx.db.engine) as session:
-        if kind == "jwt":
-            user_id = ctx.tokens.verify(value)
-            user = session.get(User, user_id)
-            if user is None or not user.active:
-                raise NotAuthenticated("the account is disabled or no longer exists")
-            return Principal(user.id, user.username, Role(user.role))
-        account = session.exec(
-            select(ServiceAccount).where(ServiceAccount.key_hash == secret_digest(value))
-        ).first()
-        if account is None or not account.active:
-            raise NotAuthenticated("the API key is not valid")
-        return Principal(account.id, account.name, Role.service, account.deployment_id)
+def _is_public(connection: ASGIConnection[Any, Any, Any, Any]) -> bool:
+    handler = connection.scope.get("route_handler")
+    # Litestar wraps a sync guard in an ``AsyncCallable`` (the guard itself is ``.func``).
+    return handler is not None and any(isinstance(getattr(g, "func", g), PublicGuard)
+                                       for g in handler.resolve_guards())
 
 
 class AuthMiddleware(AbstractAuthenticationMiddleware):
-    """Puts the caller's :class:`Principal` (or ``None``) in ``connection.user``."""
+    """Puts the caller's :class:`Principal` (or ``None``) in ``connection.user`` and the
+    :class:`~lfr_api.security.principals.Authenticated` record in ``connection.auth``."""
 
     async def authenticate_request(
         self, connection: ASGIConnection[Any, Any, Any, Any]
     ) -> AuthenticationResult:
+        ws = connection.scope["type"] == ScopeType.WEBSOCKET
+        if _is_public(connection):
+            return AuthenticationResult(user=None, auth=None)
+        ctx = connection.app.state["ctx"]
         try:
-            return AuthenticationResult(user=principal_for(connection), auth=None)
+            creds = credentials(connection)
+            if creds is None:
+                return AuthenticationResult(user=None, auth=None)
+            found = await anyio.to_thread.run_sync(authenticate, ctx.db.engine, ctx.tokens,
+                                                   creds)
         except NotAuthenticated as exc:
-            if connection.scope["type"] == ScopeType.WEBSOCKET:
+            if ws:
                 raise WebSocketException(detail=exc.detail, code=4401) from None
             raise
+        except sqlalchemy.exc.SQLAlchemyError as exc:
+            if not database_unavailable(exc):
+                raise
+            log.warning("authentication: the database is unavailable (%s)",
+                        type(exc).__name__)
+            message = DATABASE_UNAVAILABLE_DETAIL
+            if ws:
+                raise WebSocketException(detail=message, code=TRY_AGAIN_LATER) from None
+            raise DatabaseUnavailable(message, retry_after=DATABASE_RETRY_AFTER_S) from None
+        return AuthenticationResult(user=found.principal, auth=found)

@@ -81,9 +81,11 @@ class Api:
 
     def deployment(self, *, live: bool = False, published: bool = False,
                    cameras: tuple[str, ...] = ("cam-1",),
-                   fields: dict[str, Any] | None = None) -> str:
+                   fields: dict[str, Any] | None = None,
+                   camera_fields: dict[str, Any] | None = None) -> str:
         """A deployment, authorised for the next hour (and live if asked); ``fields`` are
-        added to the draft's body (e.g. ``retention_periods``)."""
+        added to the draft's body (e.g. ``retention_periods``), ``camera_fields`` to each
+        camera's (cameras can only be set on the draft)."""
         c, h = self.client, self.headers
         r = c.post("/deployments", json={"name": "Test deployment", "location": "High St",
                                          **(fields or {})},
@@ -93,7 +95,7 @@ class Api:
         for cam in cameras:
             r = c.post(f"/deployments/{dep}/cameras", headers=h[Role.admin], json={
                 "camera_id": cam, "source": "video", "uri": "file:///dev/null",
-                "location_name": f"{cam} at the station entrance"})
+                "location_name": f"{cam} at the station entrance", **(camera_fields or {})})
             assert r.status_code == 201, r.text
         r = c.post(f"/deployments/{dep}/authorise", headers=h[Role.authorising_officer],
                    json=authorisation())
@@ -105,6 +107,18 @@ class Api:
             r = c.post(f"/deployments/{dep}/start", headers=h[Role.admin])
             assert r.status_code == 200, r.text
         return str(dep)
+
+    def operating(self, deployment_id: str) -> dict[str, Any]:
+        """What a camera node's alert must carry now: the deployment's recogniser
+        ``model_id`` and operating ``threshold`` (as ``/ingest/watchlist`` gives it)."""
+        from lfr_api.db.models import Deployment
+        from lfr_api.deployments import operating_point as points
+
+        with self.ctx.db.session() as session:
+            deployment = session.get(Deployment, deployment_id)
+            assert deployment is not None
+            return {"model_id": points.recogniser_model_id(self.ctx, deployment),
+                    "threshold": points.operating_threshold(self.ctx, deployment)}
 
     def assign(self, deployment_id: str, role: Role = Role.officer) -> None:
         """Assign the test user of ``role`` to a deployment."""

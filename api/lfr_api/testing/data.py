@@ -67,13 +67,20 @@ def crop_of(photo: bytes, size: int = 96) -> bytes:
     return bytes(buf.tobytes())
 
 
+def as_stored(image: bytes) -> bytes:
+    """The bytes the service stores (and serves) for an uploaded image: the image gate's
+    re-encoded JPEG."""
+    from lfr_api.biometrics.image_gate import admit
+
+    return admit(image, "image").jpeg
+
+
 def ingest_alert(api: Api, live: LiveDeployment, *, crop: bytes | None = None,
                  raised_at: datetime | None = None, camera: str = "cam-1") -> str:
     """POST an alert from the camera node (with a probe crop if given); its id."""
     t = (raised_at or now()).isoformat()
     body: dict[str, Any] = {"camera_id": camera, "entry_id": live.entry["id"], "score": 0.71,
-                            "threshold": 0.5, "model_id": "sface", "raised_at": t,
-                            "frame_timestamp": t}
+                            **api.operating(live.id), "raised_at": t, "frame_timestamp": t}
     if crop is not None:
         body["probe_crop_jpeg_base64"] = base64.b64encode(crop).decode()
     r = api.client.post("/ingest/alerts", json=body,

@@ -36,11 +36,27 @@ def get_user(session: Session, user_id: str) -> User:
     return user
 
 
+def _keep_one_admin(session: Session, user: User, data: UserUpdate) -> None:
+    """409 when the change would leave no active admin (the rows are locked on PostgreSQL,
+    so two admins demoting each other at once cannot both succeed)."""
+    demoted = data.role is not None and data.role is not Role.admin
+    if user.role != Role.admin.value or not user.active or not (
+            demoted or data.active is False):
+        return
+    admins = session.exec(select(User).where(User.role == Role.admin.value,
+                                             User.active == True)  # noqa: E712
+                          .with_for_update()).all()
+    if not any(a.id != user.id for a in admins):
+        raise Conflict("this is the last active admin: make another admin first")
+
+
 def update_user(session: Session, passwords: Passwords, user_id: str, data: UserUpdate,
                 actor: str = "system") -> User:
     """Apply an admin's change to a user. Audited as ``user.updated`` (what changed; a new
-    password only as ``password_changed``)."""
+    password only as ``password_changed``). Deactivation, a role change and a new password
+    revoke the user's access tokens; the last active admin cannot be demoted or disabled."""
     user = get_user(session, user_id)
+    _keep_one_admin(session, user, data)
     before = {"role": user.role, "display_name": user.display_name, "active": user.active}
     if data.role is not None:
         if data.role is Role.service:
@@ -56,6 +72,8 @@ def update_user(session: Session, passwords: Passwords, user_id: str, data: User
     session.add(user)
     after = {"role": user.role, "display_name": user.display_name, "active": user.active}
     changes = {k: {"from": before[k], "to": v} for k, v in after.items() if before[k] != v}
+    if "role" in changes or "active" in changes or data.password is not None:
+        user.token_version += 1
     audit.record(session, actor=actor, action="user.updated", subject=f"user:{user.id}",
                  details={"changes": changes, "password_changed": data.password is not None})
     return user

@@ -15,6 +15,7 @@ from litestar.datastructures import UploadFile
 from litestar.params import FromPath, MultipartBody
 from pydantic import Field
 
+from lfr_api.biometrics import image_gate
 from lfr_api.context import AppContext, ctx_of
 from lfr_api.deployments.service import get_deployment
 from lfr_api.errors import InvalidRequest, PayloadTooLarge
@@ -33,7 +34,8 @@ class ImageCheck(Schema):
 
     filename: str
     accepted: bool = Field(description="enrolment would accept this image")
-    check: str | None = Field(description="the check it fails: decode, no_face, "
+    check: str | None = Field(description="the check it fails: decode (not an image, or "
+                              "over the image gate's pixel limit), no_face, "
                               "several_faces, face_too_small, too_blurred, pose, "
                               "detection_score; null when accepted")
     message: str = Field(description="what was found, in words (the refusal reason)")
@@ -56,9 +58,9 @@ def check_images(ctx: AppContext, deployment_id: str,
               "min_sharpness": gate.settings.min_sharpness}
     out: list[ImageCheck] = []
     for name, data in files:
-        try:
-            image = decode_image(data, name)
-        except ImageDecodeError as exc:
+        try:  # the image gate first, as enrolment does (pixel limits before decoding)
+            image = decode_image(image_gate.admit(data, name).jpeg, name)
+        except (ImageDecodeError, image_gate.NotAnImage, image_gate.ImageTooLarge) as exc:
             out.append(ImageCheck(filename=name, accepted=False, check="decode",
                                   message=str(exc), faces=0, **limits))
             continue

@@ -10,7 +10,7 @@ from litestar.datastructures import UploadFile
 from litestar.params import FromPath, MultipartBody
 from sqlmodel import col, select
 
-from lfr_api.biometrics import storage
+from lfr_api.biometrics import image_gate, storage
 from lfr_api.context import ctx_of
 from lfr_api.db.models import WatchlistEntry
 from lfr_api.deployments.service import visible_deployment
@@ -48,13 +48,14 @@ class WatchlistController(Controller):
             raise InvalidRequest("attach at least one image as 'images'",
                                  errors=[{"field": "images", "message": "no image attached"}])
         limit = ctx.settings.upload_limit_bytes
-        files: list[tuple[str, str, bytes]] = []
+        raw_files: list[tuple[str, bytes]] = []
         for i, upload in enumerate(uploads):
             content = await upload.read()
             name = upload.filename or f"image {i + 1}"
             if len(content) > limit:
                 raise PayloadTooLarge(f"{name} is {len(content)} bytes; the limit is {limit}")
-            files.append((name, upload.content_type or "application/octet-stream", content))
+            raw_files.append((name, content))
+        files = await anyio.to_thread.run_sync(image_gate.admit_uploads, raw_files)
         return await anyio.to_thread.run_sync(
             service.enrol, ctx, deployment_id, principal(request), meta, files)
 
@@ -91,7 +92,8 @@ class WatchlistImageController(Controller):
 
     @get("/{image_id:str}", guards=allow(A, OFC, S), sync_to_thread=True)
     def image(self, request: Req, image_id: FromPath[str]) -> Response[bytes]:
-        """The image as uploaded (officers: only of deployments they are assigned to)."""
+        """The image as enrolled: re-encoded JPEG, metadata stripped, served ``nosniff``
+        (officers: only of deployments they are assigned to)."""
         with ctx_of(request).db.session() as session:
             found = storage.watchlist_image(session, image_id)
             if found is None:
@@ -100,5 +102,5 @@ class WatchlistImageController(Controller):
             entry = session.get(WatchlistEntry, row.entry_id)
             assert entry is not None
             visible_deployment(session, principal(request), entry.deployment_id)
-            return Response(data, media_type=row.content_type,
-                            headers={"Cache-Control": "no-store"})
+            return Response(data, media_type=image_gate.served_type(row.content_type),
+                            headers=image_gate.serve_headers(row.filename))

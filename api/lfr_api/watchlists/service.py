@@ -14,6 +14,7 @@ from lfr_api.db.models import WatchlistEntry, WatchlistImage
 from lfr_api.deployments import operating_point as points
 from lfr_api.deployments.service import CLOSED, get_deployment
 from lfr_api.errors import Conflict, InvalidRequest, NotFound
+from lfr_api.inputs.policy import check_text
 from lfr_api.security.roles import Principal
 from lfr_api.watchlists.schemas import EntryMetadata, EntryOut, ImageOut
 
@@ -24,6 +25,8 @@ def parse_metadata(form: dict[str, object]) -> EntryMetadata:
     """Validate the form fields; 400 naming each bad field."""
     fields: dict[str, object] = {k: v for k, v in form.items()
                                  if k != "images" and isinstance(v, str)}
+    for name, value in fields.items():
+        check_text(name, str(value))
     held = fields.get("lawfully_held")
     if isinstance(held, str):
         flag = held.strip().lower()

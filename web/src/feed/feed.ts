@@ -74,7 +74,6 @@ export class Feed {
   private url(): string {
     const base = new URL(`/deployments/${encodeURIComponent(this.deploymentId)}/feed`, location.href);
     base.protocol = location.protocol === "https:" ? "wss:" : "ws:";
-    base.searchParams.set("token", this.session.token ?? "");
     if (this.cursor !== null) base.searchParams.set("after", String(this.cursor));
     return base.href;
   }
@@ -87,7 +86,8 @@ export class Feed {
     }
     this.opened = false;
     this.setState(this.attempt === 0 && this.cursor === null ? "connecting" : "reconnecting", "");
-    const socket = new WebSocket(this.url());
+    // The token travels as a subprotocol, never in the URL (URLs end up in access logs).
+    const socket = new WebSocket(this.url(), ["lfr.v1", `bearer.${this.session.token ?? ""}`]);
     this.socket = socket;
     socket.onopen = () => {
       this.opened = true;

@@ -11,6 +11,7 @@ import contextlib
 import queue
 import threading
 import weakref
+from collections.abc import Sequence
 from typing import Any, cast
 
 import cv2
@@ -30,6 +31,7 @@ from lfr_framework.types import (
     BoundingBox,
     Detection,
     Image,
+    Region,
 )
 from lfr_mediapipe.metadata import with_task_metadata
 from lfr_mediapipe.native_log import native_output_to_log
@@ -161,27 +163,44 @@ class MediaPipeFaceDetector:
         _start_closer()
 
     def detect(self, image: Image) -> list[Detection]:
-        """Return every face in ``image`` (BGR, uint8), boxes and keypoints in its pixels.
+        """Return every face in ``image`` (BGR, uint8), boxes and keypoints in its pixels:
+        the whole frame and every tile of :meth:`regions` searched.
 
         Boxes are clipped to the frame; keypoints (ears of a turned head, say) may lie
         just outside it.
         """
         frame = _check_image(image)
-        rgb = cast(Image, cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))
-        height, width = rgb.shape[:2]
-        tiles = [Tile(0, 0, width, height)]
+        height, width = frame.shape[:2]
+        return self.detect_regions(frame, self.regions(width, height), True)
+
+    def regions(self, width: int, height: int) -> list[Region]:
+        """The tiles searched besides the whole frame in a frame of this size (``tiles``
+        rows, or as many as ``min_face_px`` needs; none when the whole frame is enough)."""
         rows = self._rows(width, height)
-        if rows > 1:
-            grid = tile_grid(width, height, rows, self.options.tile_overlap)
-            if len(grid) > 1:
-                tiles += grid
+        if rows <= 1:
+            return []
+        grid = tile_grid(width, height, rows, self.options.tile_overlap)
+        return grid if len(grid) > 1 else []
+
+    def detect_regions(self, image: Image, regions: Sequence[Region],
+                       whole_frame: bool) -> list[Detection]:
+        """Faces found on ``regions`` of ``image`` (and the whole frame when
+        ``whole_frame``), one detection per face where tiles overlap, in frame pixels."""
+        frame = _check_image(image)
+        height, width = frame.shape[:2]
+        tiles = ([Tile(0, 0, width, height)] if whole_frame else []) + list(regions)
+        for tile in tiles:
+            if tile.width <= 0 or tile.height <= 0 or tile.x < 0 or tile.y < 0 \
+                    or tile.x + tile.width > width or tile.y + tile.height > height:
+                raise ValueError(f"region {tile} is not inside the {width}x{height} frame")
+        # Only the pixels the model will see are converted to RGB.
         found: list[Detection] = []
         with self._lock:
             task = self._task
             if task is None:
                 raise RuntimeError("this MediaPipe detector is closed")
             for tile in tiles:
-                found += self._detect_tile(task, rgb, tile)
+                found += self._detect_tile(task, frame, tile, bgr=True)
         if len(tiles) > 1:
             return merge_detections(found, self.options.nms_iou)
         return found
@@ -219,15 +238,14 @@ class MediaPipeFaceDetector:
         return window.to_frame(best)
 
     def _detect_tile(
-        self, task: vision.FaceDetector, rgb: Image, tile: Tile
+        self, task: vision.FaceDetector, image: Image, tile: Tile, bgr: bool = False
     ) -> list[Detection]:
-        height, width = rgb.shape[:2]
-        if (tile.width, tile.height) == (width, height):
-            pixels = rgb
-        else:
-            pixels = np.ascontiguousarray(
-                rgb[tile.y : tile.y + tile.height, tile.x : tile.x + tile.width]
-            )
+        height, width = image.shape[:2]
+        pixels = image[tile.y : tile.y + tile.height, tile.x : tile.x + tile.width]
+        if bgr:
+            pixels = cast(Image, cv2.cvtColor(pixels, cv2.COLOR_BGR2RGB))
+        elif (tile.width, tile.height) != (width, height):
+            pixels = np.ascontiguousarray(pixels)
         result = task.detect(mp.Image(image_format=mp.ImageFormat.SRGB, data=pixels))
         out = []
         for found in result.detections:

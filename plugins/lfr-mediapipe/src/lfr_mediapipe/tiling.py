@@ -3,19 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
-from lfr_framework.types import Detection
+from lfr_framework.types import Detection, Region
 
-
-@dataclass(frozen=True, slots=True)
-class Tile:
-    """A rectangle of the frame, in pixels: ``frame[y:y + height, x:x + width]``."""
-
-    x: int
-    y: int
-    width: int
-    height: int
+#: A rectangle of the frame, in pixels: ``frame[y:y + height, x:x + width]``.
+Tile = Region
 
 
 #: Tiles are never smaller than this many pixels on a side: BlazeFace's input is 128 or

@@ -760,6 +760,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/ready": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Ready */
+        get: operations["ReadyReady"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/users": {
         parameters: {
             query?: never;
@@ -955,8 +972,36 @@ export interface components {
         /** CameraFacts */
         CameraFacts: {
             camera_id: string;
+            /**
+             * @description false: its source failed or never connected while live (no frames: it saw no one)
+             * @default false
+             */
+            delivered_frames: boolean;
+            /**
+             * @description frames its pipeline reported processing
+             * @default 0
+             */
+            frames_read: number;
             location_name: string;
             source: string;
+        };
+        /** CameraHealth */
+        CameraHealth: {
+            /** @description frames per second over the latest report period, when known */
+            fps?: number | null;
+            /** @description frames dropped because recognition was busy (reported by in-process pipelines only) */
+            frames_dropped: number;
+            /** @description frames the camera delivered while live */
+            frames_read: number;
+            /** @description when its pipeline last reported */
+            last_report_at: string | null;
+            /** @description when the current outage began */
+            outage_since: string | null;
+            /**
+             * @description connected; outage (its source failed or stopped delivering frames); stopped (not live); unknown (no report yet)
+             * @enum {string}
+             */
+            state: "connected" | "outage" | "stopped" | "unknown";
         };
         /** CameraIn */
         CameraIn: {
@@ -973,6 +1018,7 @@ export interface components {
         CameraOut: {
             camera_id: string;
             deployment_id: string;
+            health?: components["schemas"]["CameraHealth"] | null;
             /** @default  */
             location_name: string;
             options?: {
@@ -1327,7 +1373,7 @@ export interface components {
         ImageCheck: {
             /** @description enrolment would accept this image */
             accepted: boolean;
-            /** @description the check it fails: decode, no_face, several_faces, face_too_small, too_blurred, pose, detection_score; null when accepted */
+            /** @description the check it fails: decode (not an image, or over the image gate's pixel limit), no_face, several_faces, face_too_small, too_blurred, pose, detection_score; null when accepted */
             check: string | null;
             detection_score?: number | null;
             /** @description height of the face, pixels */
@@ -1473,6 +1519,11 @@ export interface components {
             authorised_end: string | null;
             authorised_start: string | null;
             cameras: number;
+            /**
+             * @description cameras whose source failed or never connected: they saw no one
+             * @default 0
+             */
+            cameras_without_frames: number;
             deployment_id: string;
             engagements: number;
             faces_seen: number;
@@ -3605,6 +3656,28 @@ export interface operations {
                             [key: string]: unknown;
                         } | unknown[];
                         status_code: number;
+                    };
+                };
+            };
+        };
+    };
+    ReadyReady: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
                     };
                 };
             };

@@ -1,0 +1,2 @@
+"""Liveness, readiness and Prometheus metrics of a replica (``/health``, ``/ready``,
+``/metrics``)."""
