@@ -50,17 +50,10 @@ def _exact(result: TrialResult) -> None:
     assert result.delivered == [result.stored] * PLAN.officers, figures
 
 
-@pytest.mark.parametrize("fault", ["kill-replica", "kill-node", "redis-stop"])
+@pytest.mark.parametrize("fault", ["kill-replica", "kill-node", "redis-stop", "postgres-stop"])
 def test_no_alert_is_lost_repeated_or_reordered_through_a_fault(
         cluster: Cluster, fault: str, tmp_path: Path) -> None:
     _exact(_trial(cluster, fault, tmp_path))
-
-
-@pytest.mark.xfail(strict=True, reason="a feed handshake during the outage is a bare 403 "
-                   "until the auth middleware answers 1013/503 (issue 10, H-9a's part)")
-def test_no_alert_is_lost_through_a_postgresql_outage(cluster: Cluster,
-                                                      tmp_path: Path) -> None:
-    _exact(_trial(cluster, "postgres-stop", tmp_path))
 
 
 def test_sigterm_with_redis_down_and_feeds_open_stops_a_replica_within_ten_seconds(
