@@ -12,7 +12,15 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+import httpx
 from lfr_api.officer.client import ApiError, OfficerClient
+
+_LOGINS: dict[asyncio.AbstractEventLoop, asyncio.Semaphore] = {}
+
+
+def _logins() -> asyncio.Semaphore:
+    """At most 16 logins at once, per event loop (a test runs one loop per trial)."""
+    return _LOGINS.setdefault(asyncio.get_running_loop(), asyncio.Semaphore(16))
 
 
 class RoundRobinOfficer(OfficerClient):
@@ -52,8 +60,14 @@ async def follow(urls: list[str], username: str, password: str, deployment_id: s
                  watch: Watch, stop: asyncio.Event, drop_every_s: float) -> None:
     """Follow the feed until ``stop``; drop the connection every ~``drop_every_s``."""
     client = RoundRobinOfficer(urls, username, password)
+    async with _logins():  # hundreds of officers log in at once: a few at a time, retried
+        for attempt in range(20):
+            try:
+                await client.login()
+                break
+            except (httpx.HTTPError, ApiError):
+                await asyncio.sleep(min(0.2 * 2 ** attempt, 5.0) * (0.5 + random.random()))
     watch.client = client
-    await client.login()
 
     async def dropper() -> None:
         while not stop.is_set():
