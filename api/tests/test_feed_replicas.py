@@ -106,3 +106,24 @@ def test_an_event_committed_late_waits_for_its_commit_and_comes_first(
         served = reader.after(live.id, head)
     assert [e.message["type"] for e in served.events] == ["alert.updated", "alert.raised"]
     assert served.events[0].message["cursor"] == late_id
+
+
+def test_the_pending_snapshot_leaves_an_alert_held_back_to_come_live_in_order(
+        replicas: tuple[Api, Api], photo_bytes: dict[str, bytes]) -> None:
+    a, _ = replicas
+    live = live_deployment(a, photo_bytes["obama"])
+    first = ingest_alert(a, live)
+    with a.ctx.db.engine.connect() as late:
+        late.execute(sa.text(  # an open transaction, begun before the next alert's
+            "INSERT INTO alert_events (deployment_id, alert_id, kind, payload, created_at) "
+            "VALUES (:d, :a, 'alert.updated', :p, now())"),
+            {"d": live.id, "a": first, "p": f'{{"id": "{first}"}}'})
+        held = ingest_alert(a, live)  # committed, but behind the open transaction
+        with a.client.websocket_connect(f"/deployments/{live.id}/feed",
+                                        headers=a.headers[Role.officer]) as ws:
+            snapshot = ws.receive_json(timeout=15)
+            assert (snapshot["type"], snapshot["alert"]["id"]) == ("alert.pending", first)
+            late.commit()
+            then = [ws.receive_json(timeout=15) for _ in range(2)]
+    assert [(m["type"], m["alert"]["id"]) for m in then] == [("alert.updated", first),
+                                                             ("alert.raised", held)]
