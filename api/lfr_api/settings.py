@@ -117,6 +117,7 @@ class Settings:
             login_failures_per_account=_int(env, "LFR_LOGIN_FAILURES_PER_ACCOUNT", 5),
             login_failures_per_address=_int(env, "LFR_LOGIN_FAILURES_PER_ADDRESS", 20),
             login_window_seconds=_int(env, "LFR_LOGIN_WINDOW_SECONDS", 15 * 60),
+            feed_recheck_seconds=_int(env, "LFR_FEED_RECHECK_SECONDS", 2),
             ingest_clock_skew_seconds=_int(env, "LFR_INGEST_CLOCK_SKEW_SECONDS", 60),
             feed_poll_seconds=_int(env, "LFR_FEED_POLL_SECONDS", 1),
         )

@@ -185,3 +185,54 @@ def api_username(api: Api, user_id: str) -> str:
     with api.ctx.db.engine.connect() as conn:
         return str(conn.execute(sa.text("SELECT username FROM users WHERE id = :i"),
                                 {"i": user_id}).scalar_one())
+
+
+def test_two_admins_demoting_each_other_at_once_leave_one(api: Api) -> None:
+    """The race the row lock closes: A demotes B and holds its transaction open while B
+    demotes A. At most one succeeds; an active admin is left."""
+    import threading
+
+    from lfr_api.users.schemas import UserUpdate
+    from lfr_api.users.service import update_user
+
+    first, _ = _new_user(api, Role.admin)
+    second, _ = _new_user(api, Role.admin)
+    with api.ctx.db.engine.begin() as conn:  # only these two are active admins now
+        conn.execute(sa.text("UPDATE users SET active = :f WHERE role = 'admin' AND id NOT IN "
+                             "(:a, :b)"), {"f": False, "a": first, "b": second})
+    demote = UserUpdate(role=Role.officer)
+    flushed, outcome = threading.Event(), {}
+
+    def a_demotes_b() -> None:
+        with api.ctx.db.session() as session:
+            update_user(session, api.ctx.passwords, second, demote, "user:a")
+            session.flush()
+            flushed.set()
+            threading.Event().wait(1.0)  # still uncommitted while B runs
+        outcome["a"] = "ok"
+
+    def b_demotes_a() -> None:
+        flushed.wait(10)
+        try:
+            with api.ctx.db.session() as session:
+                update_user(session, api.ctx.passwords, first, demote, "user:b")
+            outcome["b"] = "ok"
+        except Exception as exc:  # 409 on PostgreSQL; SQLite refuses the stale writer
+            outcome["b"] = type(exc).__name__
+
+    threads = [threading.Thread(target=a_demotes_b), threading.Thread(target=b_demotes_a)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    with api.ctx.db.engine.connect() as conn:
+        admins = conn.execute(sa.text(
+            "SELECT count(*) FROM users WHERE role = 'admin' AND active = :t"),
+            {"t": True}).scalar_one()
+    assert outcome["a"] == "ok" and outcome["b"] != "ok", outcome
+    assert admins == 1
+    with api.ctx.db.engine.begin() as conn:  # the fixture's admin back for other tests
+        conn.execute(sa.text("UPDATE users SET active = :t WHERE id = :i"),
+                     {"t": True, "i": api.users[Role.admin]})
+    api.headers[Role.admin] = {"Authorization": "Bearer " + _login(
+        api, api_username(api, api.users[Role.admin])).json()["access_token"]}

@@ -78,3 +78,17 @@ def test_an_unexpected_failure_is_one_line(tmp_path: Path) -> None:
     assert r.stderr.strip().count("\n") == 0, r.stderr
     assert r.stderr.startswith("error: ") and "Traceback" not in r.stderr
     assert GOOD not in r.stderr
+
+
+def test_a_database_left_world_readable_is_made_private(tmp_path: Path) -> None:
+    home = tmp_path / "old-home"
+    home.mkdir(mode=0o755)
+    for name in ("lfr.db", "lfr.db-wal"):  # as an older version left them
+        (home / name).write_bytes(b"")
+        (home / name).chmod(0o644)
+    r = _lfr("users", "create", "--role", "admin", "--password-stdin", "boss",
+             env=_env(home), stdin=GOOD + "\n")
+    assert r.returncode == 0, r.stderr
+    assert _mode(home / "lfr.db") == 0o600
+    for side in home.glob("lfr.db-*"):
+        assert _mode(side) == 0o600, side

@@ -353,7 +353,10 @@ def _ingest(stack: Stack, base: str | None = None, entry: str | None = None) -> 
     if "entry" not in stack.state:
         entries = stack.http.get(f"/deployments/{dep}/watchlist", headers=stack.admin).json()
         stack.state["entry"] = next(e["id"] for e in entries if e["reference"] == "WR-2024/0412")
-    point = stack.http.get(f"/deployments/{dep}", headers=stack.admin).json()["operating_point"]
+    # The operating point is read from the instance that takes the alert (the first one may
+    # be down: the restart test).
+    point = httpx.get(f"{base or stack.url}/deployments/{dep}", headers=stack.admin,
+                      timeout=30).json()["operating_point"]
     t = datetime.now(UTC).isoformat()
     r = httpx.post(f"{base or stack.url}/ingest/alerts", timeout=30, json={
         "camera_id": "gate-1", "entry_id": entry or stack.state["entry"], "score": 0.64,

@@ -43,7 +43,11 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     if url.startswith("sqlite"):
         if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
             # 0600 in a 0700 folder when new; SQLite gives its -wal/-shm files the same mode.
-            private_file(Path(url.removeprefix("sqlite:///").split("?", 1)[0]))
+            database = private_file(Path(url.removeprefix("sqlite:///").split("?", 1)[0]))
+            for side in (database.with_name(database.name + "-wal"),
+                         database.with_name(database.name + "-shm")):
+                if side.exists():  # left by an older version, perhaps world-readable
+                    side.chmod(0o600)
         engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
                                   **kwargs)
 

@@ -50,6 +50,17 @@ def _keep_one_admin(session: Session, user: User, data: UserUpdate) -> None:
         raise Conflict("this is the last active admin: make another admin first")
 
 
+def _admins_left(session: Session) -> None:
+    """409 unless an active admin is left once this change is written. SQLite takes its
+    write lock only at the first write, so the check before it cannot see a concurrent
+    demotion that committed meanwhile; this one, after the write, can."""
+    session.flush()
+    left = session.exec(select(User.id).where(User.role == Role.admin.value,
+                                              User.active == True)).first()  # noqa: E712
+    if left is None:
+        raise Conflict("this is the last active admin: make another admin first")
+
+
 def update_user(session: Session, passwords: Passwords, user_id: str, data: UserUpdate,
                 actor: str = "system") -> User:
     """Apply an admin's change to a user. Audited as ``user.updated`` (what changed; a new
@@ -74,6 +85,9 @@ def update_user(session: Session, passwords: Passwords, user_id: str, data: User
     changes = {k: {"from": before[k], "to": v} for k, v in after.items() if before[k] != v}
     if "role" in changes or "active" in changes or data.password is not None:
         user.token_version += 1
+    if before["role"] == Role.admin.value and before["active"] and (
+            user.role != Role.admin.value or not user.active):
+        _admins_left(session)
     audit.record(session, actor=actor, action="user.updated", subject=f"user:{user.id}",
                  details={"changes": changes, "password_changed": data.password is not None})
     return user
