@@ -159,19 +159,21 @@ class LiveMatchers:
 
     def add(self, deployment_id: str, entry_id: str, templates: Templates) -> None:
         """Add an entry to the deployment's live matcher, if it has one."""
-        with self._lock:
-            held = self._held.get(deployment_id)
-        if held is not None:
-            held.matcher.add(entry_id, np.ascontiguousarray(templates, dtype=np.float32))
-            held.images[entry_id] = None
+        with self._reconcile:
+            with self._lock:
+                held = self._held.get(deployment_id)
+            if held is not None:
+                held.matcher.add(entry_id, np.ascontiguousarray(templates, dtype=np.float32))
+                held.images[entry_id] = None
 
     def remove(self, deployment_id: str, entry_id: str) -> None:
         """Remove an entry from the deployment's live matcher, if it has one."""
-        with self._lock:
-            held = self._held.get(deployment_id)
-        if held is not None:
-            held.matcher.remove(entry_id)
-            held.images.pop(entry_id, None)
+        with self._reconcile:
+            with self._lock:
+                held = self._held.get(deployment_id)
+            if held is not None:
+                held.matcher.remove(entry_id)
+                held.images.pop(entry_id, None)
 
     def reconcile(self, deployment_id: str,
                   read: Callable[[], tuple[int, dict[str, tuple[str, ...]]]],

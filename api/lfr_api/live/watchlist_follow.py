@@ -66,6 +66,16 @@ def refresh(ctx: AppContext, deployment_id: str) -> None:
                  "replaced, %d removed)", deployment_id, *done)
 
 
+def follow_here(ctx: AppContext, deployment_id: str) -> None:
+    """After a change committed here: :func:`refresh` now; a failure is logged, and the
+    next tick retries (the version moved)."""
+    try:
+        refresh(ctx, deployment_id)
+    except Exception as exc:
+        log.warning("deployment %s: live matcher here not brought up to date yet (the next "
+                    "tick retries): %s", deployment_id, type(exc).__name__)
+
+
 def follow_once(ctx: AppContext) -> int:
     """Re-read the watchlist of each deployment whose version moved since this replica's
     matcher was brought up to date, and destroy the matchers of closed deployments. Returns

@@ -88,22 +88,12 @@ def enrol(ctx: AppContext, deployment_id: str, who: Principal, meta: EntryMetada
         session.flush()
         point = points.rederive_after_watchlist_change(ctx, session, deployment, who.actor)
         version.bump(session.connection(), deployment_id)
-    follow_here(ctx, deployment_id)
+    watchlist_follow.follow_here(ctx, deployment_id)
     if point is not None:
         ctx.matchers.set_threshold(deployment_id, point.threshold)
     log.info("watchlist entry %s enrolled in deployment %s with %d image(s)",
              entry.id, deployment_id, len(files))
     return out
-
-
-def follow_here(ctx: AppContext, deployment_id: str) -> None:
-    """After a committed change: this replica's live matcher follows it now (the others at
-    their next tick, as this one does if this fails)."""
-    try:
-        watchlist_follow.refresh(ctx, deployment_id)
-    except Exception as exc:
-        log.warning("deployment %s: live matcher here not brought up to date yet (the next "
-                    "tick retries): %s", deployment_id, type(exc).__name__)
 
 
 def get_entry(session: Session, deployment_id: str, entry_id: str) -> WatchlistEntry:
@@ -130,7 +120,7 @@ def remove(ctx: AppContext, deployment_id: str, entry_id: str, who: Principal) -
         point = points.rederive_after_watchlist_change(
             ctx, session, get_deployment(session, deployment_id), who.actor)
         version.bump(session.connection(), deployment_id)
-    follow_here(ctx, deployment_id)
+    watchlist_follow.follow_here(ctx, deployment_id)
     if point is not None:
         ctx.matchers.set_threshold(deployment_id, point.threshold)
     retention.deliver_after_commit()
