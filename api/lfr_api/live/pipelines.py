@@ -221,6 +221,8 @@ class LivePipelines:
     def _follow_threshold(self, deployment: Deployment, pipeline: Pipeline) -> None:
         """Run at the recorded threshold: it is re-derived with each watchlist change, on
         whichever replica made it."""
+        if not deployment.operating_point:
+            return  # none recorded: the pipeline keeps the one it was built with
         threshold = operating_threshold(self.ctx, deployment)
         if pipeline.settings.threshold != threshold:
             log.info("deployment %s: pipeline threshold %s -> %s (the watchlist changed)",
