@@ -9,7 +9,7 @@ API := $(patsubst %/pyproject.toml,%,$(wildcard api/pyproject.toml))
 EDITABLES := -e '.[imaging,plot,dev]' $(foreach d,$(PLUGIN_DIRS) $(API),-e '$(d)[test]')
 PIP_INSTALL := $(if $(shell command -v uv 2>/dev/null),uv pip install --python $(BIN)/python,$(BIN)/python -m pip install --disable-pip-version-check -q)
 
-.PHONY: install demo test lint typecheck pytest fuzz bench bench-full bench-soak accuracy calibration clean web demo-app screenshots web-budgets
+.PHONY: install demo test lint typecheck pytest fuzz chaos bench bench-full bench-soak accuracy calibration clean web demo-app screenshots web-budgets
 
 install: $(STAMP)
 
@@ -79,6 +79,12 @@ calibration: install
 # Schemathesis over every operation as every caller, longer than make test's bounded run.
 fuzz: install
 	LFR_FUZZ_EXAMPLES=50 $(BIN)/python -m pytest -q api/tests/test_fuzz.py
+
+# The cluster harness, full set (docs/operations.md): 3 API replicas, 10 nodes, 500 officers,
+# 20 trials of each fault, on a PostgreSQL and a Redis of its own (make test runs a bounded
+# subset: api/tests/test_cluster.py). CHAOS_ARGS adds options, e.g. CHAOS_ARGS="--trials 3".
+chaos: install
+	$(BIN)/python -m benchmarks.cluster.run --replicas 3 --nodes 10 --officers 500 --trials 20 $(CHAOS_ARGS)
 
 # The 30-minute one-camera memory soak alone (also part of bench-full).
 bench-soak: install

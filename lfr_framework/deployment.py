@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -91,10 +90,10 @@ def build_deployment(
                                        sum(len(e.templates) for e in entries))
     components = SharedComponents.build(detector, recogniser, matcher)
     if config.pipeline.detector_per_camera:
-        components.camera_detectors = [
-            (host.detectors.create(detector[1].name, config.detector.options,
-                                   "detector.options", models=store), threading.Lock())
-            for _ in config.cameras[1:]]
+        components.give_cameras_own_detectors(
+            lambda: host.detectors.create(detector[1].name, config.detector.options,
+                                          "detector.options", models=store),
+            len(config.cameras))
     cameras: list[CameraSource] = [
         host.camera_sources.create(cam.source, cam.options, f"cameras[{i}].options",
                                    camera_id=cam.id, uri=cam.uri)

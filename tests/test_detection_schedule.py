@@ -103,13 +103,16 @@ def test_a_small_face_is_found_within_one_cycle_with_its_score_unchanged(
     assert best.box == full.box
 
 
-def test_a_large_face_is_found_on_every_frame_by_the_whole_frame(
-    detector: Any, face: Image
+@pytest.mark.parametrize("every", [1, 2, 3])
+def test_a_large_face_is_found_whenever_the_whole_frame_is_searched(
+    detector: Any, face: Image, every: int
 ) -> None:
     frame, (x, y) = pasted(face, 220, (0.4, 0.4))
-    schedule = DetectionSchedule(DetectionSettings(tiles_per_frame=1))
-    for _ in range(schedule.cycle(detector, *FULL_HD)):
-        assert at_face(schedule.detect(detector, frame), x, y, 220) is not None
+    schedule = DetectionSchedule(DetectionSettings(tiles_per_frame=1, whole_frame_every=every))
+    found = [at_face(schedule.detect(detector, frame), x, y, 220) is not None
+             for _ in range(6)]
+    # Too large for one tile to hold whole: the whole frame finds it, every `every` frames.
+    assert found == [i % every == 0 for i in range(6)]
 
 
 def test_a_new_face_is_looked_for_again_on_the_next_frame(detector: Any) -> None:

@@ -16,6 +16,7 @@ from lfr_api.compliance.wiring import wire_compliance
 from lfr_api.context import AppContext, leases_of, retention_of
 from lfr_api.counters.controller import CountersController
 from lfr_api.holds.controller import HoldController
+from lfr_api.live import watchlist_follow
 from lfr_api.reports.controller import PublicSummaryController, ReportController
 from lfr_api.retention.service import SWEEP_LEASE, RetentionService
 from lfr_api.settings import Settings
@@ -48,10 +49,9 @@ def wire(ctx: AppContext) -> None:
     ctx.compliance = wire_compliance(ctx.host, ctx.db.engine)
 
     def forget(gone: dict[str, set[str]]) -> None:
-        for deployment_id, entry_ids in gone.items():
-            if deployment_id in ctx.matchers:
-                for entry_id in entry_ids:
-                    ctx.matchers.remove(deployment_id, entry_id)
+        # The sweep moved each deployment's watchlist version: this replica follows now.
+        for deployment_id in gone:
+            watchlist_follow.follow_here(ctx, deployment_id)
 
     ctx.retention = RetentionService(ctx.db, ctx.host, policy=ctx.settings.retention_policy,
                                      on_watchlist_deleted=forget)

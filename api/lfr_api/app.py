@@ -45,6 +45,7 @@ from lfr_api.feed.ws_denial import WebSocketDenial
 from lfr_api.health import routes as health_routes
 from lfr_api.health.metrics import AppMetrics
 from lfr_api.inputs.middleware import InputPolicy
+from lfr_api.live import watchlist_follow
 from lfr_api.live.node_watchlist import NodeWatchlistController
 from lfr_api.live.pipelines import LivePipelines
 from lfr_api.live.recognition import LiveMatchers, Recognition
@@ -119,6 +120,7 @@ class LfrServicePlugin(InitPluginProtocol):
         await anyio.to_thread.run_sync(restore_live_matchers, ctx)
         task = asyncio.create_task(_expiry_loop(ctx))
         sweeps = asyncio.create_task(accountability.retention_loop(ctx))
+        follow = asyncio.create_task(watchlist_follow.follow_loop(ctx))
         resends = [asyncio.create_task(resend_loop(p, p.resend_every_s))
                    for p in ctx.delivery.publishers if isinstance(p, FcmPublisher)]
         pipelines = LivePipelines(ctx) if ctx.settings.run_pipelines else None
@@ -130,6 +132,7 @@ class LfrServicePlugin(InitPluginProtocol):
         finally:
             task.cancel()
             sweeps.cancel()
+            follow.cancel()
             for resend in resends:
                 resend.cancel()
             if pipelines is not None:
@@ -148,11 +151,7 @@ def restore_live_matchers(ctx: AppContext) -> None:
         live = session.exec(select(Deployment).where(Deployment.state == deployments.LIVE)).all()
         for deployment in live:
             try:
-                dimension = ctx.recognition.models(deployment).recogniser.dimension
-                from lfr_api.biometrics import storage
-
-                ctx.matchers.start(deployment, dimension,
-                                   storage.deployment_templates(session, deployment.id))
+                watchlist_follow.build_matcher(ctx, session, deployment)
             except Exception as exc:
                 log.error("live deployment %s: matcher not rebuilt: %s", deployment.id, exc)
 

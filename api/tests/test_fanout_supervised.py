@@ -1,29 +1,23 @@
 """A Redis blip does not end live delivery: the fan-out notices the loss, says so, restarts
 with back-off, and the feed backfills from the database what was committed meanwhile.
-SIGTERM with Redis down stops the service within a bound. Each test runs its own
-``redis-server`` on a spare port, never the shared one."""
+Each test runs its own ``redis-server`` on a spare port, never the shared one. (SIGTERM
+with Redis down: test_cluster.py.)"""
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 from lfr_api.security.roles import Role
 from lfr_api.testing.api import Api, build_api
 from lfr_api.testing.data import LiveDeployment, ingest_alert, live_deployment
-from lfr_api.testing.processes import RedisServer, free_port, have_servers
+from lfr_api.testing.processes import RedisServer, have_servers
 
 from lfr_framework.plugins import PluginHost
 
 pytestmark = pytest.mark.skipif(not have_servers(), reason="redis-server is not installed")
-REPO = Path(__file__).resolve().parents[2]
 
 
 def _until(condition: Callable[[], bool], timeout_s: float = 20.0) -> None:
@@ -83,29 +77,3 @@ def test_a_redis_blip_is_reported_restarted_and_loses_nothing(
         assert ws.receive_json(timeout=10)["alert"]["id"] == during  # backfilled
         after = ingest_alert(a, live)  # live again, through the restarted subscription
         assert ws.receive_json(timeout=10)["alert"]["id"] == after
-
-
-def test_sigterm_with_redis_down_stops_the_service_within_ten_seconds(
-        redis: RedisServer, tmp_path: Path) -> None:
-    port = free_port()
-    env = {**os.environ, "LFR_HOME": str(tmp_path), "LFR_DEV": "1",
-           "LFR_JWT_SECRET": "test-secret-" + "x" * 40, "LFR_REDIS_URL": redis.url,
-           "LFR_DATABASE_URL": f"sqlite:///{tmp_path / 'lfr.db'}"}
-    server = subprocess.Popen([sys.executable, "-m", "benchmarks.service_launch", "--port",
-                               str(port)], cwd=REPO, env=env)
-    try:
-        def up() -> bool:
-            try:
-                return httpx.get(f"http://127.0.0.1:{port}/health").status_code == 200
-            except httpx.HTTPError:
-                return False
-
-        _until(up, 60)
-        redis.stop()
-        time.sleep(3)  # the fan-out has noticed and is retrying
-        os.kill(server.pid, signal.SIGTERM)
-        server.wait(timeout=10)
-    finally:
-        if server.poll() is None:
-            server.kill()
-            server.wait()

@@ -1,4 +1,4 @@
-"""The feed works through the Redis channels backend (two replicas share Redis)."""
+"""The feed works through the Redis fan-out (two replicas share Redis)."""
 
 from __future__ import annotations
 

@@ -132,7 +132,7 @@ class Cluster:
             replica.start()
         for replica in self.replicas:
             replica.wait()
-        self.engine = sa.create_engine(self.postgres.url)
+        self.engine = sa.create_engine(self.postgres.url, pool_pre_ping=True)
         self.admin = self.login("chief")
         return self
 

@@ -12,7 +12,15 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+import httpx
 from lfr_api.officer.client import ApiError, OfficerClient
+
+_LOGINS: dict[asyncio.AbstractEventLoop, asyncio.Semaphore] = {}
+
+
+def _logins() -> asyncio.Semaphore:
+    """At most 16 logins at once, per event loop (a test runs one loop per trial)."""
+    return _LOGINS.setdefault(asyncio.get_running_loop(), asyncio.Semaphore(16))
 
 
 class RoundRobinOfficer(OfficerClient):
@@ -42,6 +50,7 @@ class Watch:
     username: str
     received: dict[str, list[float]] = field(default_factory=dict)
     order: list[str] = field(default_factory=list)
+    trace: list[tuple[str, str, int, int]] = field(default_factory=list)  # type, id, cursor, conn
     latencies: list[tuple[float, float]] = field(default_factory=list)  # (raised, latency)
     error: str | None = None
     client: RoundRobinOfficer | None = None
@@ -51,8 +60,14 @@ async def follow(urls: list[str], username: str, password: str, deployment_id: s
                  watch: Watch, stop: asyncio.Event, drop_every_s: float) -> None:
     """Follow the feed until ``stop``; drop the connection every ~``drop_every_s``."""
     client = RoundRobinOfficer(urls, username, password)
+    async with _logins():  # hundreds of officers log in at once: a few at a time, retried
+        for attempt in range(20):
+            try:
+                await client.login()
+                break
+            except (httpx.HTTPError, ApiError):
+                await asyncio.sleep(min(0.2 * 2 ** attempt, 5.0) * (0.5 + random.random()))
     watch.client = client
-    await client.login()
 
     async def dropper() -> None:
         while not stop.is_set():
@@ -68,10 +83,14 @@ async def follow(urls: list[str], username: str, password: str, deployment_id: s
                 alert = message["alert"]
                 watch.received.setdefault(alert["id"], []).append(now)
                 watch.order.append(alert["id"])
+                watch.trace.append((message["type"], alert["id"], int(message["cursor"]),
+                                    client.connections))
                 raised = datetime.fromisoformat(alert["raised_at"]).timestamp()
                 watch.latencies.append((raised, now - raised))
         except ApiError as exc:
             watch.error = str(exc)
+        except Exception as exc:  # a harness bug or a client bug: say so in the figures
+            watch.error = f"{type(exc).__name__}: {exc}"
 
     tasks = [asyncio.create_task(consume())]
     if drop_every_s > 0:

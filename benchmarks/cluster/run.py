@@ -43,7 +43,7 @@ def row(d: dict[str, Any]) -> str:
             f"stored {d['stored']} delivered {d['delivered_min']}-{d['delivered_max']} "
             f"lost {d['lost']} dup {d['duplicated']} ooo {d['out_of_order']} "
             f"p50/p95/p99 {lat['p50']}/{lat['p95']}/{lat['p99']} ms "
-            f"(outside faults p95 {out['p95']}) errors {len(d['officer_errors'])}")
+            f"(outside faults p95 {out['p95']}) errors {sorted(set(d['officer_errors']))}")
 
 
 def table(results: list[TrialResult]) -> str:
@@ -76,11 +76,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--trials", type=int, default=20, help="trials per fault")
     parser.add_argument("--faults", default="all", help=f"comma list of {', '.join(FAULTS)}")
     parser.add_argument("--drop-every", type=float, default=10.0)
+    parser.add_argument("--settle", type=float, default=60.0,
+                        help="seconds to wait for the officers after the last alert; what "
+                        "has not reached an officer by then counts as lost")
     parser.add_argument("--json", type=Path, help="write the figures here")
     args = parser.parse_args(argv)
     faults = list(FAULTS) if args.faults == "all" else args.faults.split(",")
     plan = Plan(replicas=args.replicas, nodes=args.nodes, officers=args.officers,
-                rate=args.rate, duration_s=args.duration, drop_every_s=args.drop_every)
+                rate=args.rate, duration_s=args.duration, drop_every_s=args.drop_every,
+                settle_s=args.settle)
     work = Path(tempfile.mkdtemp(prefix="lfr-chaos-"))
     results = asyncio.run(run(plan, faults, args.trials, work))
     print(table(results))

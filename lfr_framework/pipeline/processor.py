@@ -62,6 +62,14 @@ class SharedComponents:
         return cls(detector[0], recogniser[0], matcher[0], detector[1], recogniser[1],
                    matcher[1], threading.Lock(), threading.Lock())
 
+    def give_cameras_own_detectors(self, make: Callable[[], Detector], cameras: int) -> None:
+        """Build (with ``make``) a detector of its own for each camera after the first."""
+        self.camera_detectors = [(make(), threading.Lock()) for _ in range(cameras - 1)]
+
+    def detectors(self) -> list[Detector]:
+        """Every detector built for the deployment (the shared one first), to close them."""
+        return [self.detector, *(d for d, _ in self.camera_detectors)]
+
     def for_camera(self, index: int) -> SharedComponents:
         """The components the ``index``-th camera uses: its own detector where one was built
         for it, the shared recogniser and matcher."""

@@ -297,12 +297,22 @@ def feed_backlog(ctx: AppContext, deployment_id: str, after: int) -> list[dict[s
         return [{"type": e.kind, "cursor": e.id, "alert": e.payload} for e in events]
 
 
-def pending_snapshot(ctx: AppContext, deployment_id: str, cursor: int) -> list[dict[str, Any]]:
-    """The deployment's pending alerts as they are now, oldest first, each an
-    ``alert.pending`` message with ``cursor`` (the last event they reflect)."""
+def pending_snapshot(ctx: AppContext, deployment_id: str,
+                     head: tuple[int, int]) -> list[dict[str, Any]]:
+    """The deployment's pending alerts as they are now, up to the feed position ``head``
+    (an alert raised after it comes live instead, as ``alert.raised``), in the feed's order
+    (that of their ``alert.raised`` events), each an ``alert.pending`` message whose cursor
+    is ``head``'s event."""
     with ctx.db.session() as session:
         pending = session.exec(select(Alert).where(Alert.deployment_id == deployment_id,
                                                    Alert.state == PENDING)
                                .order_by(col(Alert.received_at))).all()
-        return [{"type": "alert.pending", "cursor": cursor,
+        raised = {a: (t or 0, i) for a, t, i in session.exec(
+            select(AlertEvent.alert_id, AlertEvent.txid, AlertEvent.id)
+            .where(AlertEvent.deployment_id == deployment_id,
+                   AlertEvent.kind == "alert.raised",
+                   col(AlertEvent.alert_id).in_([a.id for a in pending]))).all()}
+        pending = sorted((a for a in pending if raised.get(a.id, (0, 0)) <= head),
+                         key=lambda a: raised.get(a.id, (0, 0)))
+        return [{"type": "alert.pending", "cursor": head[1],
                  "alert": alert_view(session, a).model_dump(mode="json")} for a in pending]

@@ -8,6 +8,7 @@ with ``secure_delete``), and the row goes with its last part.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 import sqlalchemy as sa
@@ -83,28 +84,57 @@ def _templates(vault: Keyring, rows: Iterable[tuple[str, bytes, int, str | None]
 
 def entry_templates(session: Session, entry_id: str) -> Templates:
     """The templates of one entry, one row per image (deleted templates left out)."""
+    return entry_watchlist(session, entry_id)[1]
+
+
+def entry_watchlist(session: Session, entry_id: str) -> tuple[tuple[str, ...], Templates]:
+    """An entry's templates and, from the same rows, the ids of the images they belong to
+    (what a live matcher records of the entry)."""
     rows = session.exec(select(WatchlistImage.id, WatchlistImage.template,
                                WatchlistImage.dimension, WatchlistImage.key_id)
                         .where(WatchlistImage.entry_id == entry_id,
                                col(WatchlistImage.template).is_not(None))
                         .order_by(col(WatchlistImage.position))).all()
-    return _templates(_vault(session), rows)  # type: ignore[arg-type]
+    ids = tuple(str(r[0]) for r in rows)
+    return ids, _templates(_vault(session), rows)  # type: ignore[arg-type]
 
 
 def deployment_templates(session: Session, deployment_id: str) -> dict[str, Templates]:
     """Every entry's templates for one deployment's watchlist."""
+    return deployment_watchlist(session, deployment_id)[0]
+
+
+def _watchlist_rows(session: Session, deployment_id: str, *columns: sa.ColumnElement[object]
+                    ) -> list[tuple[Any, ...]]:
     entries = WatchlistEntry.__table__  # type: ignore[attr-defined]
-    rows = session.connection().execute(
-        sa.select(WATCHLIST.c.entry_id, WATCHLIST.c.id, WATCHLIST.c.template,
-                  WATCHLIST.c.dimension, WATCHLIST.c.key_id)
+    return [tuple(row) for row in session.connection().execute(
+        sa.select(WATCHLIST.c.entry_id, WATCHLIST.c.id, *columns)
         .join(entries, entries.c.id == WATCHLIST.c.entry_id)
         .where(entries.c.deployment_id == deployment_id, WATCHLIST.c.template.is_not(None))
-        .order_by(WATCHLIST.c.entry_id, WATCHLIST.c.position)).all()
+        .order_by(WATCHLIST.c.entry_id, WATCHLIST.c.position)).all()]
+
+
+def deployment_watchlist(session: Session, deployment_id: str
+                         ) -> tuple[dict[str, Templates], dict[str, tuple[str, ...]]]:
+    """Every entry's templates for one deployment's watchlist and, from the same rows, the
+    ids of the images each entry's templates belong to."""
+    rows = _watchlist_rows(session, deployment_id, WATCHLIST.c.template, WATCHLIST.c.dimension,
+                           WATCHLIST.c.key_id)
     grouped: dict[str, list[tuple[str, bytes, int, str | None]]] = {}
     for entry_id, image_id, blob, dim, key_id in rows:
-        grouped.setdefault(entry_id, []).append((image_id, blob, dim, key_id))
+        grouped.setdefault(str(entry_id), []).append((str(image_id), blob, dim, key_id))
     vault = _vault(session)
-    return {entry_id: _templates(vault, items) for entry_id, items in grouped.items()}
+    return ({entry_id: _templates(vault, items) for entry_id, items in grouped.items()},
+            {entry_id: tuple(i[0] for i in items) for entry_id, items in grouped.items()})
+
+
+def template_images(session: Session, deployment_id: str) -> dict[str, tuple[str, ...]]:
+    """Which images of each entry of a deployment's watchlist hold a template: ids only,
+    nothing decrypted (what its live matchers must hold)."""
+    out: dict[str, list[str]] = {}
+    for entry_id, image_id in _watchlist_rows(session, deployment_id):
+        out.setdefault(str(entry_id), []).append(str(image_id))
+    return {entry_id: tuple(ids) for entry_id, ids in out.items()}
 
 
 def watchlist_image(session: Session, image_id: str) -> tuple[WatchlistImage, bytes] | None:

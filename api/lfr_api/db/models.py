@@ -209,6 +209,16 @@ class WatchlistImage(SQLModel, table=True):
     key_id: str | None = Field(default=None, max_length=16, index=True)
 
 
+class WatchlistVersion(SQLModel, table=True):
+    """A deployment's watchlist version: moved in the transaction of every change to the
+    templates it matches against; replicas follow it (``lfr_api.watchlists.version``)."""
+
+    __tablename__ = "watchlist_versions"
+    deployment_id: str = Field(sa_column=sa.Column(
+        sa.String(36), sa.ForeignKey("deployments.id", ondelete="CASCADE"), primary_key=True))
+    version: int = Field(default=0, sa_type=sa.BigInteger)
+
+
 class Alert(SQLModel, table=True):
     """A possible match for an officer to judge, persisted before it is delivered."""
 

@@ -6,7 +6,6 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from lfr_api.biometrics import storage
 from lfr_api.context import AppContext, retention_of
 from lfr_api.db import audit
 from lfr_api.db.models import Assignment, Camera, Deployment, DeploymentTransition, User
@@ -193,9 +192,9 @@ def start(ctx: AppContext, session: Session, deployment: Deployment, who: Princi
             authorised_start=deployment.authorised_start.isoformat(),
             authorised_end=deployment.authorised_end.isoformat())
     event = _move(session, deployment, LIVE, who, note)
-    dimension = ctx.recognition.models(deployment).recogniser.dimension
-    ctx.matchers.start(deployment, dimension,
-                       storage.deployment_templates(session, deployment.id))
+    from lfr_api.live.watchlist_follow import build_matcher  # it needs this module's states
+
+    build_matcher(ctx, session, deployment)
     return event
 
 

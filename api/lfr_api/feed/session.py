@@ -63,7 +63,7 @@ def _start(ctx: AppContext, deployment_id: str, after: int | None,
     if low is not None:
         backlog = [e.message for e in reader.between(deployment_id, low, head)]
         return backlog, max(low, head), set()
-    pending = service.pending_snapshot(ctx, deployment_id, cursor=head[1])
+    pending = service.pending_snapshot(ctx, deployment_id, head)
     return pending, head, {m["alert"]["id"] for m in pending}
 
 

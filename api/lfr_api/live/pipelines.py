@@ -2,12 +2,15 @@
 
 :class:`LivePipelines` looks at the database every ``pipeline_poll_seconds``: a deployment
 that went live gets a pipeline (its cameras from the database, its own detector and
-recogniser, and the deployment's *live matcher*, so watchlist additions and removals reach
-it at once); a deployment that closed, or whose authorised window ended, has its pipeline
-stopped (and is closed). Alerts go through :class:`lfr_api.live.inprocess.InProcessAlerts`:
-persisted first, then delivered. A pipeline whose sources ended (a video file) is not
-started again. Counts (faces seen, discarded, alerts — never a face) are stored every
-``report_every_s`` and when a pipeline stops (``lfr_api.counters``).
+recogniser, and the deployment's *live matcher*, which follows watchlist additions and
+removals made on any replica, :mod:`lfr_api.live.watchlist_follow`); at each look a running
+pipeline takes the deployment's recorded threshold (re-derived with each watchlist change,
+on whichever replica made it); a deployment that closed, or whose authorised window ended,
+has its pipeline stopped (and is closed). Alerts go through
+:class:`lfr_api.live.inprocess.InProcessAlerts`: persisted first, then delivered. A
+pipeline whose sources ended (a video file) is not started again. Counts (faces seen,
+discarded, alerts — never a face) are stored every ``report_every_s`` and when a pipeline
+stops (``lfr_api.counters``).
 
 Across replicas, a deployment's cameras are run by one replica at a time: the one that
 holds the lease ``pipeline:<deployment id>`` (``lfr_api.db.leases``). The others look again
@@ -33,6 +36,7 @@ from lfr_api.db.types import utcnow
 from lfr_api.deployments import service as deployments
 from lfr_api.deployments.operating_point import operating_threshold
 from lfr_api.live.inprocess import InProcessAlerts
+from lfr_api.live.watchlist_follow import build_matcher
 from lfr_framework.errors import PipelineError
 from lfr_framework.interfaces import CameraSource
 from lfr_framework.pipeline.faults import ComponentRef
@@ -60,12 +64,8 @@ def build_pipeline(ctx: AppContext, deployment: Deployment, cameras: list[Camera
     matcher = ctx.matchers.get(deployment.id)
     if matcher is None:
         # Started on another replica (or before this one started): build it here.
-        from lfr_api.biometrics import storage
-
-        dimension = ctx.recognition.models(deployment).recogniser.dimension
         with ctx.db.session() as session:
-            ctx.matchers.start(deployment, dimension,
-                               storage.deployment_templates(session, deployment.id))
+            build_matcher(ctx, session, deployment)
         matcher = ctx.matchers.get(deployment.id)
     if matcher is None:
         raise PipelineError(f"deployment {deployment.id} has no live matcher")
@@ -82,6 +82,10 @@ def build_pipeline(ctx: AppContext, deployment: Deployment, cameras: list[Camera
         (detector, ComponentRef("detector", det.name, det.plugin)),
         (recogniser, ComponentRef("recogniser", rec.name, rec.plugin)),
         (matcher, ComponentRef("matcher", mat.name, mat.plugin)))
+    # BlazeFace runs on one core: each camera detects with its own (docs/performance.md §1).
+    components.give_cameras_own_detectors(
+        lambda: host.detectors.create(det.name, deployment.detector_options,
+                                      "detector_options", models=store), len(cameras))
     sources: list[CameraSource] = [
         host.camera_sources.create(c.source, c.options, f"cameras.{c.camera_id}.options",
                                    camera_id=c.camera_id, uri=c.uri)
@@ -205,6 +209,9 @@ class LivePipelines:
         with self._lock:
             finished = [d for d, p in self.running.items() if p.wait(timeout=0)]
             held = list(self.leases.items())
+            running = [(live[d], p) for d, p in self.running.items() if d in live]
+        for deployment, pipeline in running:
+            self._follow_threshold(deployment, pipeline)
         for dep_id in finished:
             # The lease stays held while the deployment is live: another replica must not
             # take the cameras over and read the same files again.
@@ -214,6 +221,17 @@ class LivePipelines:
                 log.error("deployment %s: the pipeline's lease was lost (database restart?); "
                           "stopping it here, the lease holder runs it", dep_id)
                 self._stop_one(dep_id, "its lease was lost", final=False)
+
+    def _follow_threshold(self, deployment: Deployment, pipeline: Pipeline) -> None:
+        """Run at the recorded threshold: it is re-derived with each watchlist change, on
+        whichever replica made it."""
+        if not deployment.operating_point:
+            return  # none recorded: the pipeline keeps the one it was built with
+        threshold = operating_threshold(self.ctx, deployment)
+        if pipeline.settings.threshold != threshold:
+            log.info("deployment %s: pipeline threshold %s -> %s (the watchlist changed)",
+                     deployment.id, pipeline.settings.threshold, threshold)
+            pipeline.set_threshold(threshold)
 
     def _start_one(self, deployment: Deployment, cameras: list[Camera]) -> None:
         lease = leases_of(self.ctx).try_acquire(f"pipeline:{deployment.id}")
@@ -256,7 +274,7 @@ class LivePipelines:
             lease.release()
         if pipeline is not None:
             # The matcher is the deployment's live matcher (LiveMatchers owns it).
-            release(pipeline.components.detector, pipeline.components.recogniser)
+            release(*pipeline.components.detectors(), pipeline.components.recogniser)
             log.info("deployment %s: pipeline stopped (%s): %s", deployment_id, why,
                      pipeline.snapshot_counters().as_dict())
 

@@ -180,6 +180,11 @@ class NodeRunner:
                 (detector, ComponentRef("detector", det.name, det.plugin)),
                 (recogniser, ComponentRef("recogniser", rec.name, rec.plugin)),
                 (matcher, ComponentRef("matcher", mat.name, mat.plugin)))
+            # BlazeFace runs on one core: each camera detects with its own.
+            components.give_cameras_own_detectors(
+                lambda: host.detectors.create(det.name, deployment.detector_options,
+                                              "detector_options", models=self.store),
+                len(cameras))
             self.pipeline = Pipeline(settings, components, cameras, on_alert=self.outbox)
             self.pipeline.start()
             log.info("node running deployment %s: %d camera(s), %d watchlist entries",
@@ -190,7 +195,8 @@ class NodeRunner:
                 self.pipeline.stop()
                 self.report_counts()
             matcher.destroy()
-            release(detector, recogniser)
+            extra = self.pipeline.components.detectors()[1:] if self.pipeline else []
+            release(detector, *extra, recogniser)
             self.outbox.close()
         counters = self.pipeline.snapshot_counters() if self.pipeline else PipelineCounters()
         log.info("node stopped (%s): %s", reason, counters.as_dict())

@@ -24,6 +24,7 @@ from lfr_api.db.models import (
     WatchlistEntry,
     WatchlistImage,
 )
+from lfr_api.watchlists import version
 from lfr_framework.audit.sql import SqlAuditTrail
 from lfr_framework.retention import (
     DeletionEntry,
@@ -148,6 +149,8 @@ def erase_and_log(conn: sa.Connection, trail: SqlAuditTrail, item: RetentionItem
     if not storage.erase_part(conn, table, row_id, part):
         return False
     rsql.log_deletion(conn, RETENTION_TABLES, entry)
+    if item.kind is RecordKind.WATCHLIST_TEMPLATE and entry.deployment_id:
+        version.bump(conn, entry.deployment_id)  # every replica's live matcher follows
     record_on(conn, trail, actor=entry.deleted_by, action="retention.deleted",
               subject=entry.entry_id, details={
                   "kind": entry.kind.value, "part": entry.part, "parent_id": entry.parent_id,

@@ -15,7 +15,9 @@ from lfr_api.deployments import operating_point as points
 from lfr_api.deployments.service import CLOSED, get_deployment
 from lfr_api.errors import Conflict, InvalidRequest, NotFound
 from lfr_api.inputs.policy import check_text
+from lfr_api.live import watchlist_follow
 from lfr_api.security.roles import Principal
+from lfr_api.watchlists import version
 from lfr_api.watchlists.schemas import EntryMetadata, EntryOut, ImageOut
 
 log = logging.getLogger(__name__)
@@ -57,7 +59,8 @@ def entry_out(session: Session, entry: WatchlistEntry) -> EntryOut:
 def enrol(ctx: AppContext, deployment_id: str, who: Principal, meta: EntryMetadata,
           files: list[tuple[str, str, bytes]]) -> EntryOut:
     """Check every image (decode, one face, quality), then store the entry and its images in
-    one transaction and add it to the live matcher. Nothing is stored if any image fails."""
+    one transaction that moves the watchlist version (every replica's live matcher follows
+    it: ``lfr_api.live.watchlist_follow``). Nothing is stored if any image fails."""
     with ctx.db.session() as session:
         deployment = get_deployment(session, deployment_id)
         if deployment.state == CLOSED:
@@ -82,11 +85,10 @@ def enrol(ctx: AppContext, deployment_id: str, who: Principal, meta: EntryMetada
                      details={"entry_id": entry.id, "category": entry.category,
                               "images": len(files), "model_id": model_id})
         out = entry_out(session, entry)
-        stacked = storage.entry_templates(session, entry.id)
         session.flush()
         point = points.rederive_after_watchlist_change(ctx, session, deployment, who.actor)
-    ctx.matchers.add(deployment_id, entry.id, stacked)
-    stacked.fill(0.0)
+        version.bump(session.connection(), deployment_id)
+    watchlist_follow.follow_here(ctx, deployment_id)
     if point is not None:
         ctx.matchers.set_threshold(deployment_id, point.threshold)
     log.info("watchlist entry %s enrolled in deployment %s with %d image(s)",
@@ -104,7 +106,8 @@ def get_entry(session: Session, deployment_id: str, entry_id: str) -> WatchlistE
 
 def remove(ctx: AppContext, deployment_id: str, entry_id: str, who: Principal) -> None:
     """Delete an entry, its images and templates (each logged as a deletion; 409 if one is
-    under a hold); the live matcher forgets it at once."""
+    under a hold); this replica's live matcher forgets it at once, the others' within the
+    follow bound (``lfr_api.live.watchlist_follow``)."""
     retention = retention_of(ctx)
     with ctx.db.session() as session:
         entry = get_entry(session, deployment_id, entry_id)
@@ -116,7 +119,8 @@ def remove(ctx: AppContext, deployment_id: str, entry_id: str, who: Principal) -
         session.flush()
         point = points.rederive_after_watchlist_change(
             ctx, session, get_deployment(session, deployment_id), who.actor)
-    ctx.matchers.remove(deployment_id, entry_id)
+        version.bump(session.connection(), deployment_id)
+    watchlist_follow.follow_here(ctx, deployment_id)
     if point is not None:
         ctx.matchers.set_threshold(deployment_id, point.threshold)
     retention.deliver_after_commit()
