@@ -54,7 +54,7 @@ def test_schemas_refuse_what_they_should() -> None:
     assert not validator("feed_message").is_valid(bad)  # no biometrics in a message
     decided = {**raised, "alert": {**raised["alert"], "state": "decided"}}
     assert not validator("alert.raised").is_valid(decided)
-    assert not validator("feed_message").is_valid({**raised, "contract_version": "2.0"})
+    assert not validator("feed_message").is_valid({**raised, "contract_version": "3.0"})
 
 
 def test_the_version_is_one_everywhere() -> None:

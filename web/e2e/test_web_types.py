@@ -73,3 +73,12 @@ def test_the_api_wheel_carries_the_built_app(tmp_path: Path) -> None:
              for p in dist.rglob("*") if p.is_file()}
     assert built and built <= names, sorted(built - names)
     assert "lfr_api/webapp/dist/sw.js" in names and "lfr_api/webapp/dist/index.html" in names
+
+
+def test_the_app_speaks_the_contracts_major_version() -> None:
+    from lfr_api.contract.version import CONTRACT_VERSION
+
+    source = (WEB / "src" / "feed" / "feed.ts").read_text(encoding="utf-8")
+    major = CONTRACT_VERSION.split(".")[0]
+    assert f'export const CONTRACT_MAJOR = "{major}";' in source, (
+        "web/src/feed/feed.ts speaks another major contract version than the service")

@@ -9,6 +9,6 @@ says what an app must change.
 
 from __future__ import annotations
 
-CONTRACT_VERSION = "1.0"
+CONTRACT_VERSION = "2.0"
 #: The response header of the feed's WebSocket handshake that carries the version.
 CONTRACT_HEADER = "X-LFR-Contract-Version"

@@ -13,6 +13,8 @@ export interface FeedEvents {
 }
 
 const MAX_BACKOFF_MS = 30_000;
+/** The mobile contract major version this app speaks (web/e2e/test_web_types.py checks it). */
+export const CONTRACT_MAJOR = "2";
 
 export class Feed {
   private socket: WebSocket | null = null;
@@ -108,13 +110,15 @@ export class Feed {
     } catch {
       return;
     }
-    if (typeof message.contract_version === "string" && !message.contract_version.startsWith("1.")) {
+    if (typeof message.contract_version === "string" && !message.contract_version.startsWith(`${CONTRACT_MAJOR}.`)) {
       this.stop();
       this.setState("stopped", `The service speaks contract ${message.contract_version}: update the app.`);
       return;
     }
     if (!["alert.raised", "alert.pending", "alert.updated"].includes(message.type)) return; // unknown: ignore
-    if (typeof message.cursor === "number") this.cursor = Math.max(this.cursor ?? 0, message.cursor);
+    // Contract 2.0: cursors follow the service's commit order, not id order; resume after the
+    // last one received (never the highest).
+    if (typeof message.cursor === "number") this.cursor = message.cursor;
     const alert = message.alert as Alert;
     const known = this.alerts.get(alert.id);
     // A repeat of an alert already held is not news (the contract: treat it as a repeat).

@@ -17,7 +17,7 @@ from typing import Any
 from lfr_framework.types import Alert
 
 #: The version of the mobile contract this payload belongs to (``contract_version``).
-CONTRACT_VERSION = "1.0"
+CONTRACT_VERSION = "2.0"
 #: The payload's ``type`` for an alert.
 PAYLOAD_TYPE = "alert"
 #: The notification shown by the phone's system tray: nothing about the person.
