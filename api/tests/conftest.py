@@ -3,6 +3,7 @@ set), real plugins and models, users of every role."""
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,6 +12,7 @@ import pytest
 import sqlalchemy as sa
 from lfr_api.testing.api import PG_URL, Api, build_api, now, pg_schema_url
 from lfr_api.testing.data import Clock
+from lfr_api.testing.postgres import OwnPostgres, postgres_bin
 
 from lfr_framework.plugins import PluginHost
 from lfr_framework.retention import utc_now
@@ -44,13 +46,9 @@ def plugin_host() -> PluginHost:
     return host
 
 
-@pytest.fixture(scope="module", params=BACKENDS)
-def database_url(request: pytest.FixtureRequest,
-                 tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A fresh, empty database: a SQLite file, or a PostgreSQL schema of its own."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'lfr.db'}"
-        return
+@contextlib.contextmanager
+def own_schema() -> Iterator[str]:
+    """A PostgreSQL schema of its own on the test database (dropped afterwards): its URL."""
     assert PG_URL is not None
     schema = f"lfr_test_{uuid.uuid4().hex[:12]}"
     admin = sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT")
@@ -62,6 +60,36 @@ def database_url(request: pytest.FixtureRequest,
         with admin.connect() as conn:
             conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def database_url(request: pytest.FixtureRequest,
+                 tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A fresh, empty database: a SQLite file, or a PostgreSQL schema of its own."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'lfr.db'}"
+        return
+    with own_schema() as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def schema_url() -> Iterator[str]:
+    """A PostgreSQL schema of the module's own, for tests that run two replicas on it."""
+    if PG_URL is None:
+        pytest.skip("LFR_TEST_DATABASE_URL is not set")
+    with own_schema() as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def own_pg() -> Iterator[OwnPostgres]:
+    """A PostgreSQL server of the module's own (initdb, a spare port) that its tests may stop,
+    freeze and start: fault tests never touch the shared one."""
+    if postgres_bin() is None:
+        pytest.skip("PostgreSQL is not installed (initdb/pg_ctl not found)")
+    with OwnPostgres() as pg:
+        yield pg
 
 
 @pytest.fixture(scope="module")

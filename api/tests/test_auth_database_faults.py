@@ -81,17 +81,6 @@ def test_a_stalled_auth_query_does_not_freeze_the_server(plugin_host: PluginHost
             locker.dispose()
 
 
-@pytest.fixture(scope="module")
-def own_pg() -> Iterator[postgres.OwnPostgres]:
-    if postgres.postgres_bin() is None:
-        pytest.skip("initdb/pg_ctl are not installed")
-    server = postgres.OwnPostgres().start()
-    try:
-        yield server
-    finally:
-        server.close()
-
-
 def test_database_outage_during_authentication_is_503_or_1013(
         plugin_host: PluginHost, own_pg: postgres.OwnPostgres) -> None:
     with _served(plugin_host, own_pg.url) as (api, server):

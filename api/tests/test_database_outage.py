@@ -23,12 +23,6 @@ pytestmark = [pytest.mark.network_service,
 
 
 @pytest.fixture(scope="module")
-def own_pg() -> Iterator[OwnPostgres]:
-    with OwnPostgres() as pg:
-        yield pg
-
-
-@pytest.fixture(scope="module")
 def pg_api(plugin_host: PluginHost, own_pg: OwnPostgres) -> Iterator[Api]:
     yield from build_api(plugin_host, own_pg.url)
 

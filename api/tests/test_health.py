@@ -27,12 +27,6 @@ pytestmark = [pytest.mark.network_service,
 
 
 @pytest.fixture(scope="module")
-def own_pg() -> Iterator[OwnPostgres]:
-    with OwnPostgres() as pg:
-        yield pg
-
-
-@pytest.fixture(scope="module")
 def own_redis() -> Iterator[OwnRedis]:
     with OwnRedis() as redis:
         yield redis

@@ -21,7 +21,7 @@ from lfr_api.feed.push import FcmSettings
 from lfr_api.live.pipelines import LivePipelines
 from lfr_api.retention.service import SWEEP_LEASE
 from lfr_api.security.roles import Role
-from lfr_api.testing.api import PG_URL, Api, build_api, enrol, now, pg_schema_url
+from lfr_api.testing.api import PG_URL, Api, build_api, enrol, now
 from lfr_fcm.testing import FakeFcm, write_service_account
 
 from lfr_framework.evaluation.scenes import Pass, SceneSpec, render_scene
@@ -30,21 +30,6 @@ from lfr_framework.plugins import PluginHost
 pytestmark = [pytest.mark.network_service,
               pytest.mark.skipif(not PG_URL, reason="LFR_TEST_DATABASE_URL is not set")]
 _KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-
-
-@pytest.fixture(scope="module")
-def schema_url() -> Iterator[str]:
-    assert PG_URL is not None
-    schema = f"lfr_test_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield pg_schema_url(schema)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 @pytest.fixture(scope="module")

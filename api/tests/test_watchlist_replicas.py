@@ -10,19 +10,17 @@ second app in this one.
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 from lfr_api.db.models import Deployment
 from lfr_api.live.pipelines import LivePipelines
 from lfr_api.live.watchlist_follow import follow_once
 from lfr_api.security.roles import Role
-from lfr_api.testing.api import PG_URL, Api, build_api, enrol, pg_schema_url
+from lfr_api.testing.api import PG_URL, Api, build_api, enrol
 from lfr_api.testing.data import Clock
 from lfr_api.watchlists import version
 
@@ -37,21 +35,6 @@ pytestmark = [pytest.mark.network_service,
 POLL_S = 0.2
 #: How long a test waits for what must happen within a few polls (a loaded machine).
 PATIENCE_S = 10.0
-
-
-@pytest.fixture(scope="module")
-def schema_url() -> Iterator[str]:
-    assert PG_URL is not None
-    schema = f"lfr_test_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield pg_schema_url(schema)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 @pytest.fixture(scope="module")
