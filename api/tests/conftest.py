@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 from lfr_api.testing.api import PG_URL, Api, build_api, now, pg_schema_url
 from lfr_api.testing.data import Clock
-from lfr_api.testing.postgres import OwnPostgres, postgres_bin
+from lfr_api.testing.processes import PostgresServer, have_postgres
 
 from lfr_framework.plugins import PluginHost
 from lfr_framework.retention import utc_now
@@ -83,12 +83,12 @@ def schema_url() -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def own_pg() -> Iterator[OwnPostgres]:
+def own_pg() -> Iterator[PostgresServer]:
     """A PostgreSQL server of the module's own (initdb, a spare port) that its tests may stop,
     freeze and start: fault tests never touch the shared one."""
-    if postgres_bin() is None:
+    if not have_postgres():
         pytest.skip("PostgreSQL is not installed (initdb/pg_ctl not found)")
-    with OwnPostgres() as pg:
+    with PostgresServer() as pg:
         yield pg
 
 

@@ -16,9 +16,9 @@ import httpx
 import pytest
 import sqlalchemy as sa
 from lfr_api.security.roles import Role
-from lfr_api.testing import postgres
 from lfr_api.testing.api import PG_URL, Api, pg_schema_url
 from lfr_api.testing.live import LiveServer, live_api
+from lfr_api.testing.processes import PostgresServer
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
@@ -82,7 +82,7 @@ def test_a_stalled_auth_query_does_not_freeze_the_server(plugin_host: PluginHost
 
 
 def test_database_outage_during_authentication_is_503_or_1013(
-        plugin_host: PluginHost, own_pg: postgres.OwnPostgres) -> None:
+        plugin_host: PluginHost, own_pg: PostgresServer) -> None:
     with _served(plugin_host, own_pg.url) as (api, server):
         admin = api.headers[Role.admin]
         dep = api.client.post("/deployments", headers=admin, json={"name": "Outage"}).json()["id"]

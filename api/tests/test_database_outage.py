@@ -14,21 +14,21 @@ import pytest
 from lfr_api.security.roles import Role
 from lfr_api.testing.api import Api, build_api, now
 from lfr_api.testing.data import LiveDeployment, live_deployment
-from lfr_api.testing.postgres import OwnPostgres, postgres_bin
+from lfr_api.testing.processes import PostgresServer, have_postgres
 
 from lfr_framework.plugins import PluginHost
 
 pytestmark = [pytest.mark.network_service,
-              pytest.mark.skipif(postgres_bin() is None, reason="PostgreSQL is not installed")]
+              pytest.mark.skipif(not have_postgres(), reason="PostgreSQL is not installed")]
 
 
 @pytest.fixture(scope="module")
-def pg_api(plugin_host: PluginHost, own_pg: OwnPostgres) -> Iterator[Api]:
+def pg_api(plugin_host: PluginHost, own_pg: PostgresServer) -> Iterator[Api]:
     yield from build_api(plugin_host, own_pg.url)
 
 
 @pytest.fixture
-def outage(own_pg: OwnPostgres) -> Iterator[OwnPostgres]:
+def outage(own_pg: PostgresServer) -> Iterator[PostgresServer]:
     """The database is down for the test's body (and up again afterwards, whatever happens)."""
     own_pg.stop()
     try:
@@ -53,7 +53,7 @@ def _assert_503(r: Any) -> None:
     assert "postgres" not in body["detail"].lower()  # no driver message, no host
 
 
-def test_ingest_during_an_outage_is_503_then_stored_once(pg_api: Api, own_pg: OwnPostgres,
+def test_ingest_during_an_outage_is_503_then_stored_once(pg_api: Api, own_pg: PostgresServer,
                                                         photo_bytes: dict[str, bytes]) -> None:
     live = live_deployment(pg_api, photo_bytes["obama"])
     body, key = _body(pg_api, live), str(uuid.uuid4())
@@ -86,13 +86,13 @@ def test_rest_reads_and_writes_are_503_during_an_outage(pg_api: Api, photo_bytes
                                                         "password": "x" * 12}))
 
 
-def test_liveness_answers_during_an_outage(pg_api: Api, outage: OwnPostgres) -> None:
+def test_liveness_answers_during_an_outage(pg_api: Api, outage: PostgresServer) -> None:
     r = pg_api.client.get("/health")
     assert r.status_code == 200 and r.json()["status"] == "ok"
 
 
 def test_an_in_process_alert_raised_during_an_outage_is_stored_once_after_it(
-        pg_api: Api, own_pg: OwnPostgres, photo_bytes: dict[str, bytes]) -> None:
+        pg_api: Api, own_pg: PostgresServer, photo_bytes: dict[str, bytes]) -> None:
     import threading
     import time
 
@@ -130,7 +130,7 @@ def test_an_in_process_alert_raised_during_an_outage_is_stored_once_after_it(
 
 
 def test_a_node_started_during_an_outage_waits_for_the_database(
-        plugin_host: PluginHost, own_pg: OwnPostgres, photo_bytes: dict[str, bytes],
+        plugin_host: PluginHost, own_pg: PostgresServer, photo_bytes: dict[str, bytes],
         tmp_path: Path) -> None:
     import threading
 

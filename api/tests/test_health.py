@@ -17,23 +17,22 @@ from lfr_api.db.engine import downgrade, upgrade
 from lfr_api.security.roles import Role
 from lfr_api.testing.api import Api, build_api, now
 from lfr_api.testing.data import live_deployment
-from lfr_api.testing.postgres import OwnPostgres, postgres_bin
-from lfr_api.testing.redis_server import OwnRedis
+from lfr_api.testing.processes import PostgresServer, RedisServer, have_postgres
 
 from lfr_framework.plugins import PluginHost
 
 pytestmark = [pytest.mark.network_service,
-              pytest.mark.skipif(postgres_bin() is None, reason="PostgreSQL is not installed")]
+              pytest.mark.skipif(not have_postgres(), reason="PostgreSQL is not installed")]
 
 
 @pytest.fixture(scope="module")
-def own_redis() -> Iterator[OwnRedis]:
-    with OwnRedis() as redis:
+def own_redis() -> Iterator[RedisServer]:
+    with RedisServer() as redis:
         yield redis
 
 
 @pytest.fixture(scope="module")
-def api(plugin_host: PluginHost, own_pg: OwnPostgres, own_redis: OwnRedis) -> Iterator[Api]:
+def api(plugin_host: PluginHost, own_pg: PostgresServer, own_redis: RedisServer) -> Iterator[Api]:
     yield from build_api(plugin_host, own_pg.url, redis_url=own_redis.url)
 
 
@@ -73,7 +72,7 @@ def test_ready_when_every_dependency_is(api: Api) -> None:
         assert _metric(text, "lfr_dependency_up", dependency=dependency) == 1.0
 
 
-def test_a_database_outage_shows_while_it_lasts(api: Api, own_pg: OwnPostgres) -> None:
+def test_a_database_outage_shows_while_it_lasts(api: Api, own_pg: PostgresServer) -> None:
     own_pg.stop()
     try:
         status, body = _ready(api)
@@ -89,7 +88,7 @@ def test_a_database_outage_shows_while_it_lasts(api: Api, own_pg: OwnPostgres) -
     assert _metric(_metrics(api), "lfr_dependency_up", dependency="database") == 1.0
 
 
-def test_a_redis_outage_shows_while_it_lasts(api: Api, own_redis: OwnRedis) -> None:
+def test_a_redis_outage_shows_while_it_lasts(api: Api, own_redis: RedisServer) -> None:
     own_redis.stop()
     try:
         status, body = _ready(api)
@@ -164,7 +163,7 @@ def test_stopped_pipelines_are_not_ready(plugin_host: PluginHost,
 
 
 def test_a_stalled_database_is_not_ready_and_freezes_nothing(api: Api,
-                                                             own_pg: OwnPostgres) -> None:
+                                                             own_pg: PostgresServer) -> None:
     answers: list[tuple[int, dict[str, Any]]] = []
     own_pg.pause()
     try:

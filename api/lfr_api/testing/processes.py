@@ -43,13 +43,18 @@ def postgres_bin(name: str) -> str:
     return found
 
 
-def have_servers() -> bool:
-    """Whether ``redis-server`` and PostgreSQL's server binaries are installed."""
+def have_postgres() -> bool:
+    """Whether PostgreSQL's server binaries are installed."""
     try:
         postgres_bin("initdb")
     except FileNotFoundError:
         return False
-    return shutil.which("redis-server") is not None
+    return True
+
+
+def have_servers() -> bool:
+    """Whether ``redis-server`` and PostgreSQL's server binaries are installed."""
+    return have_postgres() and shutil.which("redis-server") is not None
 
 
 class RedisServer:
@@ -82,6 +87,12 @@ class RedisServer:
                 self.process.kill()
                 self.process.wait(5)
         self.process = None
+
+    def __enter__(self) -> RedisServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
 
     def pause(self) -> None:
         """SIGSTOP: connections stay open and nothing answers."""
@@ -151,6 +162,12 @@ class PostgresServer:
         """Stop it at once and remove its folder."""
         self.stop("immediate")
         shutil.rmtree(self.root, ignore_errors=True)
+
+    def __enter__(self) -> PostgresServer:
+        return self.init().start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.destroy()
 
     def pause(self) -> None:
         """SIGSTOP the postmaster and its backends: queries hang, nothing is refused."""
