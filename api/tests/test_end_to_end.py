@@ -25,6 +25,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from lfr_api.app import create_app
 from lfr_api.cli.service import users
 from lfr_api.contract.schemas import validator
+from lfr_api.contract.version import CONTRACT_VERSION
 from lfr_api.feed.push import FcmSettings
 from lfr_api.officer.client import ApiError, OfficerClient
 from lfr_api.testing.api import authorisation, make_settings
@@ -187,7 +188,7 @@ def test_the_real_pipeline_alerts_the_officers_who_decide(
         async with asyncio.timeout(30):
             while decider.connections < 1 or watcher.connections < 1:
                 await asyncio.sleep(0.05)
-        assert decider.contract_version == "1.0"
+        assert decider.contract_version == CONTRACT_VERSION
         # Going live: `lfr serve`'s supervisor starts the pipeline on the camera's video.
         r = await asyncio.to_thread(s.http.post, f"/deployments/{dep}/start", headers=s.admin)
         assert r.status_code == 200, r.text
@@ -356,7 +357,8 @@ def test_lfr_serve_starts_the_api_with_its_openapi_document(tmp_path: Path) -> N
                 assert time.monotonic() < deadline, "lfr serve did not start"
                 time.sleep(0.2)
         assert r.status_code == 200 and "/ingest/alerts" in r.json()["paths"]
-        assert httpx.get(f"http://127.0.0.1:{port}/health").json()["contract_version"] == "1.0"
+        health = httpx.get(f"http://127.0.0.1:{port}/health").json()
+        assert health["contract_version"] == CONTRACT_VERSION
         assert (tmp_path / "lfr.db").is_file()
     finally:
         proc.send_signal(signal.SIGINT)

@@ -15,6 +15,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from lfr_api.alerts.service import feed_backlog
 from lfr_api.contract.schemas import validator
+from lfr_api.contract.version import CONTRACT_VERSION
 from lfr_api.feed.push import FcmSettings
 from lfr_api.security.roles import Role
 from lfr_api.testing.api import Api, build_api, enrol, now
@@ -100,7 +101,7 @@ def test_alert_is_pushed_with_the_contract_payload(push_api: Api, deployment: di
     [sent] = fake_fcm.sends_to(token)
     data = sent.body["message"]["data"]
     validator("fcm_payload").validate(data)
-    assert data == {"type": "alert", "contract_version": "1.0", "alert_id": alert_id,
+    assert data == {"type": "alert", "contract_version": CONTRACT_VERSION, "alert_id": alert_id,
                     "deployment_id": deployment["dep"], "camera_id": "cam-1",
                     "score": "0.6123", "raised_at": data["raised_at"],
                     "entry_reference": "WR-77", "entry_category": "outstanding_warrant"}
