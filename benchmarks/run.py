@@ -74,12 +74,18 @@ class Mode:
     soak_minutes: float = 30.0
     #: Seconds of the 1080p street scene (0: none); peers and our variants run on it.
     street_s: float = 4.0
+    #: Runs on the street scene where they differ from ``runs`` (the fast set keeps
+    #: ``face_recognition``, 9.5 of the street scene's 17 minutes in run G, to --full).
+    street_runs: tuple[tuple[str, int], ...] = ()
 
     def runs_on(self, system: str, scene: RenderedScene) -> int:
         """How many runs ``system`` gets on ``scene`` (street-only variants: none elsewhere,
         one on the street)."""
+        street = scene.case.kind == "street"
+        if street and system in dict(self.street_runs):
+            return min(dict(self.street_runs)[system], self.runs_of(system))
         if system in STREET_ONLY:
-            return self.runs_of(system) if scene.case.kind == "street" else 0
+            return self.runs_of(system) if street else 0
         return self.runs_of(system)
 
     def runs_of(self, system: str, default: int = 1) -> int:
@@ -94,7 +100,8 @@ MODES = {
                  ("pipeline", "profile", "recogniser", "search", "memory", "service"),
                  (100, 1_000, 10_000, 100_000), 400, 100_000, 50, 10.0,
                  search_sources=("sface",), recogniser_repeats=2, recogniser_calls=30,
-                 recogniser_placements=1, memory_camera_s=15.0),
+                 recogniser_placements=1, memory_camera_s=15.0,
+                 street_runs=(("face_recognition", 0), ("opencv-yunet-sface", 1))),
     "full": Mode("full", ((720, 1), (720, 5), (720, 20), (1080, 1), (1080, 5), (1080, 20)),
                  8.0, (("lfr", 5), ("opencv-yunet-sface", 3), ("face_recognition", 1),
                        ("lfr-all-tiles", 2), ("lfr-prev", 2), ("lfr-2cam", 3),
@@ -129,6 +136,10 @@ def parse_args(argv: list[str]) -> tuple[Mode, argparse.Namespace]:
     parser.add_argument("--street", type=float,
                         help="seconds of the 1080p street scene (0: leave it out; default 4, "
                              "8 with --full)")
+    parser.add_argument("--street-peers", action="store_true",
+                        help="every peer on the street scene as often as elsewhere (the fast "
+                             "set otherwise runs the OpenCV loop once there and leaves "
+                             "face_recognition to --full)")
     parser.add_argument("--systems", help=f"comma-separated, from: {', '.join(SYSTEMS)}")
     parser.add_argument("--sizes", help="1:N search sizes, e.g. 1000,10000,100000")
     parser.add_argument("--soak-minutes", type=float,
@@ -176,6 +187,8 @@ def parse_args(argv: list[str]) -> tuple[Mode, argparse.Namespace]:
         if args.duration <= 0:
             parser.error("--duration must be positive")
         mode = replace(mode, duration_s=args.duration)
+    if args.street_peers:
+        mode = replace(mode, street_runs=())
     if args.street is not None:
         if args.street < 0:
             parser.error("--street must be 0 or more")
