@@ -55,7 +55,7 @@ VARIANTS: dict[str, dict[str, Any]] = {
 
 def crop_set(placements: int = 2) -> tuple[list[Image], list[str], list[str]]:
     """Aligned crops of the pinned photos, clean and degraded: (crops, identities, kinds)."""
-    from benchmarks.accuracy import photos
+    from benchmarks import degraded_photos as photos
     from benchmarks.lfr_system import default_host
     from lfr_framework.sample_photos import fetch_photos
 
@@ -76,7 +76,7 @@ def crop_set(placements: int = 2) -> tuple[list[Image], list[str], list[str]]:
             for k in range(placements):
                 image, expected = photos.make_probe(item, cond, 1000 * k + len(name))
                 face = photos.largest([d for d in det.detect(image)
-                                       if photos._hits(d, expected)])
+                                       if photos.hits(d, expected)])
                 if face is not None:
                     crops.append(rec.align(image, face))
                     identities.append(item.identity)

@@ -96,9 +96,9 @@ def _degradations(crop: Any, rng: np.random.Generator) -> list[Any]:
 def real_templates(seed: int = 0) -> RealTemplates:
     """Detect, align and embed the pinned photos with the default plugins, then their
     degraded crops: 6 clean and 174 degraded templates, in memory only."""
+    from benchmarks.degraded_photos import natives
     from benchmarks.lfr_system import DEFAULT_MODELS, default_host
-    from lfr_framework.imaging import read_image
-    from lfr_framework.sample_photos import PHOTOS, fetch_photos
+    from lfr_framework.sample_photos import fetch_photos
 
     host = default_host()
     store = host.model_store()
@@ -108,16 +108,9 @@ def real_templates(seed: int = 0) -> RealTemplates:
     det = host.detectors.create("mediapipe", {}, "detector", models=store)
     rng = np.random.default_rng(seed)
     clean, degraded, photo_of = [], [], []
-    paths = fetch_photos()
-    # The pinned photos that show a face, in their pinned order (obama's three first).
-    faces = [p.name for p in PHOTOS if p.identity is not None]
-    for i, name in enumerate(faces):
-        image = read_image(paths[name])
-        face = max(det.detect(image), key=lambda d: d.box.width * d.box.height, default=None)
-        if face is None:
-            raise RuntimeError(f"no face in the pinned photo {name}")
-        crop = rec.align(image, face)
-        clean.append(rec.embed([crop])[0])
+    for i, native in enumerate(natives(fetch_photos(), det, rec).values()):
+        crop = rec.align(native.image, native.face)
+        clean.append(native.template)
         copies = _degradations(crop, rng)
         degraded.append(rec.embed(copies))
         photo_of += [i] * len(copies)

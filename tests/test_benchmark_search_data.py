@@ -1,4 +1,4 @@
-"""The search benchmark's SFace-like templates come from the pinned photos through the
+"""The search and recogniser benchmarks' faces come from the pinned photos through the
 default plugins (``make bench`` failed when the module they came from moved)."""
 
 from __future__ import annotations
@@ -22,3 +22,13 @@ def test_real_templates_are_the_pinned_faces_and_their_degraded_copies() -> None
     # A degraded copy still resembles the photo it was made from.
     mated = np.einsum("ij,ij->i", real.degraded, real.clean[real.photo_of])
     assert float(np.median(mated)) > 0.5
+
+
+def test_the_recogniser_benchmark_gets_clean_and_degraded_crops_of_the_pinned_faces() -> None:
+    from benchmarks.recogniser import crop_set
+
+    crops, identities, kinds = crop_set(placements=1)
+    assert len(crops) == len(identities) == len(kinds)
+    assert kinds.count("clean") == 6
+    assert {"size", "blur", "motion", "jpeg", "light", "combined"} <= set(kinds)
+    assert all(c.shape == (112, 112, 3) for c in crops)
