@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from lfr_api.security.roles import Role
-from lfr_api.testing.api import Api, build_api
+from lfr_api.testing.api import Api, build_replicas
 from lfr_api.testing.data import LiveDeployment, ingest_alert, live_deployment
 from lfr_api.testing.processes import RedisServer, have_servers
 
@@ -39,14 +39,7 @@ def two_replicas(plugin_host: PluginHost, redis: RedisServer,
                  tmp_path: Path) -> Iterator[tuple[Api, Api]]:
     # Polling off (an hour): what reaches the feed here came through Redis or the backfill.
     url = f"sqlite:///{tmp_path / 'lfr.db'}"
-    first = build_api(plugin_host, url, redis_url=redis.url, feed_poll_seconds=3600.0)
-    a = next(first)
-    second = build_api(plugin_host, url, redis_url=redis.url, feed_poll_seconds=3600.0)
-    b = next(second)
-    yield a, b
-    for gen in (second, first):
-        with pytest.raises(StopIteration):
-            next(gen)
+    yield from build_replicas(plugin_host, url, redis_url=redis.url, feed_poll_seconds=3600.0)
 
 
 def _healthy(api: Api) -> bool:

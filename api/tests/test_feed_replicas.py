@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 from lfr_api.alerts import service
 from lfr_api.security.roles import Role
-from lfr_api.testing.api import PG_URL, REDIS_URL, Api, build_api, now
+from lfr_api.testing.api import PG_URL, REDIS_URL, Api, build_replicas, now
 from lfr_api.testing.data import LiveDeployment, ingest_alert, live_deployment
 
 from lfr_framework.plugins import PluginHost
@@ -31,13 +31,7 @@ def pg_url(database_url: str) -> str:
 
 @pytest.fixture(scope="module")
 def replicas(plugin_host: PluginHost, pg_url: str) -> Iterator[tuple[Api, Api]]:
-    first = build_api(plugin_host, pg_url, redis_url=REDIS_URL, feed_poll_seconds=0.5)
-    second = build_api(plugin_host, pg_url, redis_url=REDIS_URL, feed_poll_seconds=0.5)
-    a, b = next(first), next(second)
-    yield a, b
-    for gen in (first, second):
-        with pytest.raises(StopIteration):
-            next(gen)
+    yield from build_replicas(plugin_host, pg_url, redis_url=REDIS_URL, feed_poll_seconds=0.5)
 
 
 def _commit_unannounced(api: Api, live: LiveDeployment) -> str:

@@ -21,7 +21,7 @@ from lfr_api.feed.push import FcmSettings
 from lfr_api.live.pipelines import LivePipelines
 from lfr_api.retention.service import SWEEP_LEASE
 from lfr_api.security.roles import Role
-from lfr_api.testing.api import PG_URL, Api, build_api, enrol, now
+from lfr_api.testing.api import PG_URL, Api, build_replicas, enrol, now
 from lfr_fcm.testing import FakeFcm, write_service_account
 
 from lfr_framework.evaluation.scenes import Pass, SceneSpec, render_scene
@@ -48,12 +48,7 @@ def replicas(plugin_host: PluginHost, schema_url: str, fake_fcm: FakeFcm,
     fcm = FcmSettings(credentials_file=key_file, endpoint=fake_fcm.url, max_attempts=2,
                       initial_backoff_s=0.05, max_backoff_s=0.1, timeout_s=5,
                       resend_every_s=3600)
-    first = build_api(plugin_host, schema_url, fcm=fcm)
-    second = build_api(plugin_host, schema_url, fcm=fcm)
-    a, b = next(first), next(second)
-    yield a, b
-    for gen in (second, first):
-        gen.close()
+    yield from build_replicas(plugin_host, schema_url, fcm=fcm)
 
 
 @pytest.fixture(scope="module")

@@ -20,7 +20,7 @@ from lfr_api.db.models import Deployment
 from lfr_api.live.pipelines import LivePipelines
 from lfr_api.live.watchlist_follow import follow_once
 from lfr_api.security.roles import Role
-from lfr_api.testing.api import PG_URL, Api, build_api, enrol
+from lfr_api.testing.api import PG_URL, Api, build_replicas, enrol
 from lfr_api.testing.data import Clock
 from lfr_api.watchlists import version
 
@@ -40,12 +40,7 @@ PATIENCE_S = 10.0
 @pytest.fixture(scope="module")
 def replicas(plugin_host: PluginHost, schema_url: str) -> Iterator[tuple[Api, Api]]:
     """Two replicas of the service on one PostgreSQL database."""
-    first = build_api(plugin_host, schema_url, pipeline_poll_seconds=POLL_S)
-    second = build_api(plugin_host, schema_url, pipeline_poll_seconds=POLL_S)
-    a, b = next(first), next(second)
-    yield a, b
-    for gen in (second, first):
-        gen.close()
+    yield from build_replicas(plugin_host, schema_url, pipeline_poll_seconds=POLL_S)
 
 
 @pytest.fixture(scope="module")

@@ -161,6 +161,18 @@ def build_api(plugin_host: PluginHost, database_url: str, **overrides: Any) -> I
     app.state["ctx"].db.engine.dispose()
 
 
+def build_replicas(plugin_host: PluginHost, database_url: str,
+                   **overrides: Any) -> Iterator[tuple[Api, Api]]:
+    """Two instances of the service on one database (what two replicas share), started in
+    order and stopped in reverse, each through :func:`build_api`'s own teardown."""
+    first = build_api(plugin_host, database_url, **overrides)
+    second = build_api(plugin_host, database_url, **overrides)
+    pair = next(first), next(second)
+    yield pair
+    for gen in (second, first):
+        next(gen, None)
+
+
 def enrol(api: Api, deployment_id: str, photos: list[tuple[str, bytes]],
           **fields: str) -> Any:
     """POST a multipart enrolment; returns the response."""
