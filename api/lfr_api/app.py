@@ -170,7 +170,7 @@ def build_context(settings: Settings, host: PluginHost | None = None,
     """The app's services: database (migrated to head), plugins, models, delivery."""
     host = host or PluginHost()
     store = store or host.model_store(settings.home)
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, pool_size=settings.database_pool_size)
     if migrate:
         upgrade(engine)
     ctx = AppContext(

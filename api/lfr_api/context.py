@@ -19,6 +19,7 @@ from lfr_framework.plugins import PluginHost
 if TYPE_CHECKING:
     from lfr_compliance.recorder import ComplianceRecorder
 
+    from lfr_api.feed.entitlement import EntitlementChecks
     from lfr_api.health.metrics import AppMetrics
     from lfr_api.retention.service import RetentionService
 
@@ -43,6 +44,8 @@ class AppContext:
     leases: Leases | None = None
     #: The replica's Prometheus metrics (set by ``build_context``).
     metrics: AppMetrics | None = None
+    #: The open feeds' coalesced re-checks of their callers' rights (made on first use).
+    feed_checks: EntitlementChecks | None = None
 
 
 def retention_of(ctx: AppContext) -> RetentionService:

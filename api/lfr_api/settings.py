@@ -80,6 +80,9 @@ class Settings:
     #: How often an open feed re-reads the outbox without a hint (``LFR_FEED_POLL_SECONDS``):
     #: the bound on delivery delay while Redis is down.
     feed_poll_seconds: float = 1.0
+    #: PostgreSQL connections each process keeps open (``LFR_DATABASE_POOL_SIZE``); as
+    #: many again may open under a burst (docs/operations.md sizes ``max_connections``).
+    database_pool_size: int = 20
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -120,4 +123,5 @@ class Settings:
             feed_recheck_seconds=_int(env, "LFR_FEED_RECHECK_SECONDS", 2),
             ingest_clock_skew_seconds=_int(env, "LFR_INGEST_CLOCK_SKEW_SECONDS", 60),
             feed_poll_seconds=_int(env, "LFR_FEED_POLL_SECONDS", 1),
+            database_pool_size=_int(env, "LFR_DATABASE_POOL_SIZE", 20),
         )

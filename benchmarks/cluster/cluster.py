@@ -22,10 +22,25 @@ import sqlalchemy as sa
 from lfr_api.testing.api import authorisation
 from lfr_api.testing.processes import PostgresServer, RedisServer, free_port, wait_for_port
 
+from lfr_framework.model_spec import ImportOnly
 from lfr_framework.models.store import default_home
+from lfr_framework.plugins import PluginHost
+from lfr_framework.sample_photos import fetch_photos
 
 REPO = Path(__file__).resolve().parents[2]
 PASSWORD = "correct horse battery staple"
+
+
+def fetch_missing_models() -> None:
+    """Fetch into the default store every downloadable model not there yet (a fresh clone
+    has none; a deployment cannot be authorised without its recogniser's model)."""
+    host = PluginHost()
+    store = host.model_store()
+    for spec in store.specs():
+        if all(isinstance(src, ImportOnly) for src in spec.sources):
+            continue
+        if not store.status(spec.model_id).present:
+            store.fetch(spec.model_id)
 
 
 @dataclass
@@ -119,7 +134,9 @@ class Cluster:
         return [r.url for r in self.replicas]
 
     def start(self) -> Cluster:
-        """Start PostgreSQL, Redis and the replicas; create the admin."""
+        """Fetch the models the replicas need, start PostgreSQL, Redis and the replicas;
+        create the admin."""
+        fetch_missing_models()
         self.postgres.init().start()
         self.redis.start()
         lfr = str(Path(sys.executable).parent / "lfr")
@@ -172,7 +189,7 @@ class Cluster:
         self.http.post(f"{base}/deployments/{dep}/authorise", headers=ao,
                        json=authorisation(hours=4)).raise_for_status()
         self.http.post(f"{base}/deployments/{dep}/start", headers=h).raise_for_status()
-        photo = default_home() / "test-photos" / "obama.jpg"
+        photo = fetch_photos(("obama",))["obama"]
         r = self.http.post(f"{base}/deployments/{dep}/watchlist", headers=h, data={
             "reference": "WR-1", "category": "wanted_serious_offence", "reason": "robbery",
             "image_source": "custody record", "lawfully_held": "true"},

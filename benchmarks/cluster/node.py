@@ -5,13 +5,18 @@ before it is sent, another when acknowledged), so a node killed with SIGKILL and
 again re-sends what was not acknowledged: nothing raised is lost, nothing stored twice.
 
     python -m benchmarks.cluster.node --journal J --key K --camera C --entry E \\
-        --threshold T --model M --until EPOCH --rate R URL [URL ...]
+        --threshold T --model M --go FILE --rate R URL [URL ...]
+
+A node starts raising once ``--go`` exists (the harness writes the epoch at which raising
+ends into it when every node is up), so that ten Python processes starting at once do not
+count in the delivery latency; it writes ``{"e": "ready"}`` to its journal when connected.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import itertools
 import json
 import random
@@ -53,10 +58,23 @@ class Node:
         with self.journal.open("a") as out:
             out.write(json.dumps(row) + "\n")
 
-    async def raise_alerts(self) -> None:
-        """Raise one alert every 1/rate seconds until ``--until``."""
+    async def wait_for_go(self, http: httpx.AsyncClient) -> float:
+        """Connect to every replica, say ready, wait for the go file; the epoch to stop."""
+        for url in self.args.urls:
+            with contextlib.suppress(httpx.HTTPError):
+                await http.get(f"{url}/health")
+        self._write({"e": "ready", "t": time.time()})
+        go = Path(self.args.go)
+        while not go.exists() or not go.read_text().strip():
+            await asyncio.sleep(0.02)
+        return float(go.read_text())
+
+    async def raise_alerts(self, until: float) -> None:
+        """Raise one alert every 1/rate seconds until ``until``."""
         period = 1.0 / self.args.rate
-        while time.time() < self.args.until:
+        # Cameras are not in step: each node's first alert comes at a random phase.
+        await asyncio.sleep(random.uniform(0, period))
+        while time.time() < until:
             now = datetime.now(UTC).isoformat()
             body = {"camera_id": self.args.camera, "entry_id": self.args.entry,
                     "score": round(self.args.threshold + 0.1, 4),
@@ -93,13 +111,14 @@ class Node:
             self.queue.task_done()
 
     async def run(self) -> None:
-        """Re-send what the journal holds unacknowledged, raise until ``--until``, then
+        """Re-send what the journal holds unacknowledged, raise until the go file says, then
         exit once everything is acknowledged."""
         for key, body in _pending(self.journal).items():
             await self.queue.put((key, body))
         async with httpx.AsyncClient(timeout=10) as http:
+            until = await self.wait_for_go(http)
             sender = asyncio.create_task(self.send(http))
-            await self.raise_alerts()
+            await self.raise_alerts(until)
             await self.queue.join()
             sender.cancel()
 
@@ -107,10 +126,9 @@ class Node:
 def main(argv: list[str] | None = None) -> int:
     """Parse the options and run the node."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks.cluster.node")
-    for name in ("--journal", "--key", "--camera", "--entry", "--model"):
+    for name in ("--journal", "--key", "--camera", "--entry", "--model", "--go"):
         parser.add_argument(name, required=True)
     parser.add_argument("--threshold", type=float, required=True)
-    parser.add_argument("--until", type=float, required=True)
     parser.add_argument("--rate", type=float, default=1.0)
     parser.add_argument("urls", nargs="+")
     asyncio.run(Node(parser.parse_args(argv)).run())

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import tempfile
 from pathlib import Path
@@ -20,6 +21,12 @@ async def run(plan: Plan, faults: list[str], trials: int, work: Path) -> list[Tr
     results = []
     try:
         await asyncio.to_thread(cluster.add_officers, plan.officers)
+        # A fresh process's first requests are slow (new database connections, first
+        # queries): one short trial, not counted, brings every replica to steady state.
+        warm = work / "warm-up"
+        warm.mkdir(parents=True, exist_ok=True)
+        await run_trial(cluster, dataclasses.replace(plan, duration_s=min(plan.duration_s, 8.0)),
+                        "none", -1, warm)
         for fault in faults:
             for trial in range(trials):
                 folder = work / f"{fault}-{trial}"
@@ -43,7 +50,8 @@ def row(d: dict[str, Any]) -> str:
             f"stored {d['stored']} delivered {d['delivered_min']}-{d['delivered_max']} "
             f"lost {d['lost']} dup {d['duplicated']} ooo {d['out_of_order']} "
             f"p50/p95/p99 {lat['p50']}/{lat['p95']}/{lat['p99']} ms "
-            f"(outside faults p95 {out['p95']}) errors {sorted(set(d['officer_errors']))}")
+            f"(outside faults p95 {out['p95']}; ack p50/p95 {d['ack_latency_ms']['p50']}/"
+            f"{d['ack_latency_ms']['p95']}) errors {sorted(set(d['officer_errors']))}")
 
 
 def table(results: list[TrialResult]) -> str:

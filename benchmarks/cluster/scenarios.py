@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -55,16 +56,19 @@ class TrialResult:
     officer_errors: list[str] = field(default_factory=list)
     latencies: list[float] = field(default_factory=list)
     latencies_outside: list[float] = field(default_factory=list)
+    #: Node's raise to the service's acknowledgement (the ingest, as a node sees it).
+    ack_latencies: list[float] = field(default_factory=list)
     window: tuple[float, float] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready, latencies summarised."""
         out = {k: v for k, v in self.__dict__.items()
-               if k not in ("latencies", "latencies_outside", "delivered")}
+               if k not in ("latencies", "latencies_outside", "ack_latencies", "delivered")}
         out["delivered_min"] = min(self.delivered, default=0)
         out["delivered_max"] = max(self.delivered, default=0)
         out["latency_ms"] = percentiles(self.latencies)
         out["latency_outside_faults_ms"] = percentiles(self.latencies_outside)
+        out["ack_latency_ms"] = percentiles(self.ack_latencies)
         return out
 
 
@@ -83,15 +87,27 @@ def percentiles(values: list[float]) -> dict[str, float]:
 class Nodes:
     """The node processes of a trial (each with its journal)."""
 
-    def __init__(self, cluster: Cluster, dep: Deployment, plan: Plan, until: float,
-                 folder: Path) -> None:
+    def __init__(self, cluster: Cluster, dep: Deployment, plan: Plan, folder: Path) -> None:
+        self.go = folder / "go"
         self.args = [[sys.executable, "-m", "benchmarks.cluster.node", "--journal",
                       str(folder / f"node-{i}.jsonl"), "--key", dep.keys[i], "--camera",
                       dep.cameras[i], "--entry", dep.entry_id, "--threshold",
-                      str(dep.threshold), "--model", dep.model_id, "--until", str(until),
+                      str(dep.threshold), "--model", dep.model_id, "--go", str(self.go),
                       "--rate", str(plan.rate), *cluster.urls] for i in range(plan.nodes)]
         self.journals = [folder / f"node-{i}.jsonl" for i in range(plan.nodes)]
         self.processes = [self._start(i) for i in range(plan.nodes)]
+
+    async def go_when_ready(self, duration_s: float, timeout_s: float = 120.0) -> float:
+        """Wait until every node is up, then let them raise for ``duration_s``; the end."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline and not all(
+                j.exists() and '"ready"' in j.read_text() for j in self.journals):
+            await asyncio.sleep(0.1)
+        until = time.time() + duration_s
+        tmp = self.go.with_suffix(".tmp")
+        tmp.write_text(repr(until))
+        tmp.replace(self.go)
+        return until
 
     def _start(self, i: int) -> subprocess.Popen[bytes]:
         return subprocess.Popen(self.args[i], cwd=REPO)
@@ -167,8 +183,8 @@ async def run_trial(cluster: Cluster, plan: Plan, fault: str, trial: int,
     async with asyncio.timeout(120):
         while not all(w.client is not None and w.client.connections for w in watches):
             await asyncio.sleep(0.1)
-    until = time.time() + plan.duration_s
-    nodes = Nodes(cluster, dep, plan, until, folder)
+    nodes = Nodes(cluster, dep, plan, folder)
+    await nodes.go_when_ready(plan.duration_s)
     result = TrialResult(fault, trial)
     await asyncio.sleep(plan.duration_s * 0.3)
     if fault != "none":
@@ -189,6 +205,10 @@ def _count(result: TrialResult, rows: list[dict[str, Any]], stored: list[str],
            watches: list[Watch]) -> None:
     raised = {r["key"] for r in rows if r["e"] == "raised"}
     acked = {r["key"]: r["id"] for r in rows if r["e"] == "ack"}
+    raised_at = {r["key"]: datetime.fromisoformat(r["body"]["raised_at"]).timestamp()
+                 for r in rows if r["e"] == "raised"}
+    result.ack_latencies = [r["t"] - raised_at[r["key"]] for r in rows
+                            if r["e"] == "ack" and r["key"] in raised_at]
     result.raised, result.acknowledged = len(raised), len(acked)
     result.rejected = len({r["key"] for r in rows if r["e"] == "rejected"})
     result.stored = len(stored)

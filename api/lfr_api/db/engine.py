@@ -38,8 +38,9 @@ def migrations_dir() -> Path:
     return path
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine for ``url``; SQLite gets foreign keys on and a busy timeout."""
+def make_engine(url: str, pool_size: int | None = None, **kwargs: Any) -> Engine:
+    """An engine for ``url``; SQLite gets foreign keys on and a busy timeout. On PostgreSQL
+    ``pool_size`` connections are kept open (as many again may open under a burst)."""
     if url.startswith("sqlite"):
         if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
             # 0600 in a 0700 folder when new; SQLite gives its -wal/-shm files the same mode.
@@ -64,6 +65,10 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     # A server that does not answer (stalled, or its host gone) fails the connection after
     # a few seconds, which the service answers with 503, instead of hanging the request.
     connect_args = {"connect_timeout": PG_CONNECT_TIMEOUT_S, **kwargs.pop("connect_args", {})}
+    if pool_size is not None:
+        # Connections beyond the pool are closed when given back: a pool smaller than the
+        # worker threads that use it at once means a new connection per request.
+        kwargs = {"pool_size": pool_size, "max_overflow": pool_size, **kwargs}
     return sa.create_engine(url, pool_pre_ping=True, connect_args=connect_args, **kwargs)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlmodel import Session, col, select
@@ -43,15 +44,23 @@ def is_assigned(session: Session, deployment_id: str, user_id: str) -> bool:
 def visible_deployment(session: Session, who: Principal, deployment_id: str) -> Deployment:
     """The deployment if ``who`` may see it: 404 unknown, 403 not assigned."""
     deployment = get_deployment(session, deployment_id)
-    if who.role in SEE_ALL:
-        return deployment
-    if who.is_service:
-        if who.deployment_id == deployment_id:
-            return deployment
-        raise Forbidden("this API key belongs to another deployment")
-    if not is_assigned(session, deployment_id, who.id):
-        raise Forbidden("you are not assigned to this deployment")
+    problem = visibility_problem(who, deployment_id, lambda: is_assigned(
+        session, deployment_id, who.id))
+    if problem is not None:
+        raise problem
     return deployment
+
+
+def visibility_problem(who: Principal, deployment_id: str,
+                       assigned: Callable[[], bool]) -> Forbidden | None:
+    """Why ``who`` may not see the (existing) deployment, ``None`` if they may;
+    ``assigned()`` says whether ``who`` is assigned to it (asked only when it matters)."""
+    if who.role in SEE_ALL:
+        return None
+    if who.is_service:
+        return None if who.deployment_id == deployment_id else Forbidden(
+            "this API key belongs to another deployment")
+    return None if assigned() else Forbidden("you are not assigned to this deployment")
 
 
 def visible_deployments(session: Session, who: Principal) -> list[Deployment]:

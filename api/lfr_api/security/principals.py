@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 from sqlalchemy import Engine
 from sqlmodel import Session, select
@@ -25,9 +26,30 @@ class Authenticated:
     key_digest: str | None = None
 
 
+class UserState(Protocol):
+    """What decides whether a user's grant still holds (a ``User``, or a row of its
+    columns)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def username(self) -> str: ...
+    @property
+    def role(self) -> str: ...
+    @property
+    def active(self) -> bool: ...
+    @property
+    def token_version(self) -> int: ...
+
+
 def user_principal(session: Session, grant: AccessGrant) -> Principal:
     """The user a grant belongs to, if the account is active and the token not revoked."""
-    user = session.get(User, grant.user_id)
+    return grant_principal(grant, session.get(User, grant.user_id))
+
+
+def grant_principal(grant: AccessGrant, user: UserState | None) -> Principal:
+    """The principal of ``grant`` given its user's current state; ``NotAuthenticated`` if
+    the account is gone or disabled, or the token was revoked."""
     if user is None or not user.active:
         raise NotAuthenticated("the account is disabled or no longer exists")
     if user.token_version != grant.version:
