@@ -164,9 +164,11 @@ class EntitlementChecks:
                     if not answer.done():
                         answer.set_result(refused)
         finally:
+            left = batch
             if self._draining.get(deployment_id) is asyncio.current_task():
                 del self._draining[deployment_id]
-            for _, answer in batch + self._waiting.pop(deployment_id, []):
+                left = batch + self._waiting.pop(deployment_id, [])
+            for _, answer in left:
                 if not answer.done():  # cancelled (shutdown): nobody is left to answer
                     answer.cancel()
 

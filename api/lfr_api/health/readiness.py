@@ -6,8 +6,9 @@ stalled dependency makes the answer "not ready", never a hung request; blocking 
 on worker threads. Each check says ``ok``, ``down`` (with a one-line reason that names no
 host and no secret) or ``disabled``; any ``down`` makes the answer 503.
 
-Redis: when the fan-out publishes its own status (``app.state["fanout_status"]``, a
-callable returning a :class:`Check`), that is used; otherwise Redis is pinged here.
+Redis: pinged here, and the feed's fan-out asked whether its subscription is up (it is
+restarted with back-off after Redis comes back): Redis answering while the subscription is
+still down is "down" too, so readiness shows a blip until the fan-out has recovered.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from alembic.script import ScriptDirectory
 
 from lfr_api.context import AppContext
 from lfr_api.db.engine import alembic_config
+from lfr_api.feed.fanout import FanOutStatus
 
 #: The longest one check may take before it counts as down.
 CHECK_TIMEOUT_S = 2.0
@@ -118,6 +120,19 @@ async def redis_ping(url: str) -> Check:
     return Check(OK)
 
 
+def fanout_check(ping: Check, fanout: FanOutStatus) -> Check:
+    """Redis's ping, with the fan-out's subscription beside it (down while not restored)."""
+    check = ping
+    if ping.status == OK and fanout.backend == "redis" and not fanout.healthy:
+        check = Check(DOWN, "Redis answers but the feed's fan-out has not subscribed again "
+                      "yet (it retries with back-off)", latency_ms=ping.latency_ms)
+    check.facts.update({"fanout_subscribed": fanout.healthy,
+                        "fanout_since": fanout.since.isoformat(),
+                        "fanout_restarts": fanout.restarts,
+                        "dropped_hints": fanout.dropped})
+    return check
+
+
 def pipelines_check(pipelines: Any) -> Check:
     """The pipeline watcher runs; how many deployments run here, elsewhere, or failed."""
     if pipelines is None:
@@ -141,12 +156,10 @@ async def readiness(app_state: Any, ctx: AppContext, head: str | None) -> dict[s
         checks["migrations"] = await _timed(lambda: migrations_check(ctx, head, threads))
     else:
         checks["migrations"] = Check(DOWN, "unknown while the database is down")
-    fanout: Callable[[], Check] | None = app_state.get("fanout_status")
     redis_url = ctx.settings.redis_url
-    if fanout is not None:
-        checks["redis"] = fanout()
-    elif redis_url:
-        checks["redis"] = await _timed(lambda: redis_ping(redis_url))
+    if redis_url:
+        checks["redis"] = fanout_check(await _timed(lambda: redis_ping(redis_url)),
+                                       ctx.delivery.fanout_status())
     else:
         checks["redis"] = Check(DISABLED, "no LFR_REDIS_URL: in-process fan-out (one replica)")
     checks["pipelines"] = pipelines_check(app_state.get("pipelines"))
