@@ -61,6 +61,11 @@ class ModelSpec:
     notice: str = ""
     metadata: dict[str, str] = field(default_factory=dict)
 
+    @property
+    def downloadable(self) -> bool:
+        """Whether ``lfr models fetch`` can get it (some source is not import-only)."""
+        return not all(isinstance(s, ImportOnly) for s in self.sources)
+
 
 @dataclass(frozen=True, slots=True)
 class CalibrationSpec:

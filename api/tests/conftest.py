@@ -113,3 +113,16 @@ def clock(api: Api) -> Iterator[Clock]:
     service.clock = c
     yield c
     service.clock = utc_now
+
+
+@pytest.fixture(scope="module")
+def looping_video(tmp_path_factory: pytest.TempPathFactory, real_photos: dict[str, Path]
+                  ) -> Path:
+    """A one-second 480×270 video of one watchlisted face, for pipelines that loop it."""
+    from lfr_framework.evaluation.scenes import Pass, SceneSpec, render_scene
+
+    path = tmp_path_factory.mktemp("looping-scene") / "loop.mp4"
+    render_scene(SceneSpec(duration_s=1.0, width=480, height=270, passes=[
+        Pass(identity="obama", photo="obama3", start_s=0.0, duration_s=1.0,
+             face_height_px=90, y_frac=0.5)]), real_photos, path)
+    return path

@@ -24,7 +24,6 @@ from lfr_api.security.roles import Role
 from lfr_api.testing.api import PG_URL, Api, build_replicas, enrol, now
 from lfr_fcm.testing import FakeFcm, write_service_account
 
-from lfr_framework.evaluation.scenes import Pass, SceneSpec, render_scene
 from lfr_framework.plugins import PluginHost
 
 pytestmark = [pytest.mark.network_service,
@@ -49,16 +48,6 @@ def replicas(plugin_host: PluginHost, schema_url: str, fake_fcm: FakeFcm,
                       initial_backoff_s=0.05, max_backoff_s=0.1, timeout_s=5,
                       resend_every_s=3600)
     yield from build_replicas(plugin_host, schema_url, fcm=fcm)
-
-
-@pytest.fixture(scope="module")
-def looping_video(tmp_path_factory: pytest.TempPathFactory, real_photos: dict[str, Path]
-                  ) -> Path:
-    path = tmp_path_factory.mktemp("lease-scene") / "loop.mp4"
-    render_scene(SceneSpec(duration_s=1.0, width=480, height=270, passes=[
-        Pass(identity="obama", photo="obama3", start_s=0.0, duration_s=1.0,
-             face_height_px=90, y_frac=0.5)]), real_photos, path)
-    return path
 
 
 def test_a_lease_has_one_holder_and_is_freed_when_its_holder_dies(schema_url: str) -> None:

@@ -24,7 +24,6 @@ from lfr_api.testing.api import PG_URL, Api, build_replicas, enrol
 from lfr_api.testing.data import Clock
 from lfr_api.watchlists import version
 
-from lfr_framework.evaluation.scenes import Pass, SceneSpec, render_scene
 from lfr_framework.pipeline.runner import Pipeline
 from lfr_framework.plugins import PluginHost
 from lfr_framework.types import Templates
@@ -41,16 +40,6 @@ PATIENCE_S = 10.0
 def replicas(plugin_host: PluginHost, schema_url: str) -> Iterator[tuple[Api, Api]]:
     """Two replicas of the service on one PostgreSQL database."""
     yield from build_replicas(plugin_host, schema_url, pipeline_poll_seconds=POLL_S)
-
-
-@pytest.fixture(scope="module")
-def looping_video(tmp_path_factory: pytest.TempPathFactory, real_photos: dict[str, Path]
-                  ) -> Path:
-    path = tmp_path_factory.mktemp("follow-scene") / "loop.mp4"
-    render_scene(SceneSpec(duration_s=1.0, width=480, height=270, passes=[
-        Pass(identity="obama", photo="obama3", start_s=0.0, duration_s=1.0,
-             face_height_px=90, y_frac=0.5)]), real_photos, path)
-    return path
 
 
 def _probe(api: Api, dep: str, photo: bytes) -> Templates:

@@ -22,7 +22,6 @@ import sqlalchemy as sa
 from lfr_api.testing.api import authorisation
 from lfr_api.testing.processes import PostgresServer, RedisServer, free_port, wait_for_port
 
-from lfr_framework.model_spec import ImportOnly
 from lfr_framework.models.store import default_home
 from lfr_framework.plugins import PluginHost
 from lfr_framework.sample_photos import fetch_photos
@@ -37,9 +36,7 @@ def fetch_missing_models() -> None:
     host = PluginHost()
     store = host.model_store()
     for spec in store.specs():
-        if all(isinstance(src, ImportOnly) for src in spec.sources):
-            continue
-        if not store.status(spec.model_id).present:
+        if spec.downloadable and not store.status(spec.model_id).present:
             store.fetch(spec.model_id)
 
 

@@ -203,10 +203,10 @@ async def run_trial(cluster: Cluster, plan: Plan, fault: str, trial: int,
 
 def _count(result: TrialResult, rows: list[dict[str, Any]], stored: list[str],
            watches: list[Watch]) -> None:
-    raised = {r["key"] for r in rows if r["e"] == "raised"}
-    acked = {r["key"]: r["id"] for r in rows if r["e"] == "ack"}
     raised_at = {r["key"]: datetime.fromisoformat(r["body"]["raised_at"]).timestamp()
                  for r in rows if r["e"] == "raised"}
+    raised = set(raised_at)
+    acked = {r["key"]: r["id"] for r in rows if r["e"] == "ack"}
     result.ack_latencies = [r["t"] - raised_at[r["key"]] for r in rows
                             if r["e"] == "ack" and r["key"] in raised_at]
     result.raised, result.acknowledged = len(raised), len(acked)

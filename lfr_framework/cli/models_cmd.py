@@ -47,10 +47,7 @@ def fetch(model_ids: tuple[str, ...], fetch_all: bool) -> None:
     store = load_store(load_host())
     ids = list(model_ids)
     if fetch_all:
-        from lfr_framework.model_spec import ImportOnly
-
-        ids = [s.model_id for s in store.specs()
-               if not all(isinstance(src, ImportOnly) for src in s.sources)]
+        ids = [s.model_id for s in store.specs() if s.downloadable]
     if not ids:
         raise click.UsageError("name at least one model, or pass --all")
     for model_id in ids:

@@ -168,7 +168,7 @@ class ModelStore:
 
     @staticmethod
     def _missing_message(spec: ModelSpec) -> str:
-        if all(isinstance(s, ImportOnly) for s in spec.sources):
+        if not spec.downloadable:
             how = f"lfr models import {spec.model_id} FILE"
         else:
             how = f"lfr models fetch {spec.model_id}"
